@@ -1,0 +1,173 @@
+"""FAQ navigation: buttons that open one answer, and "Did you mean ...?" on low confidence."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text, Tuple
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+FAQ_INTENT = "faq"
+FAQ_PREFIX = "utter_faq/"
+URGENT_INTENTS = {"emergency", "crisis"}
+
+# Button titles for "Did you mean ...?". Every FAQ topic needs one
+# (tests/unit/test_faq_actions.py checks it against the domain).
+TOPIC_TITLES: Dict[str, str] = {
+    "what_is": "What clonazepam is",
+    "uses": "What it's prescribed for",
+    "forms": "The forms it comes in",
+    "how_it_works": "How it works",
+    "effects": "Effects and side effects",
+    "why_abused": "Why people misuse it",
+    "is_addictive": "Is it addictive?",
+    "signs": "Signs of addiction",
+    "withdrawal": "Withdrawal symptoms",
+    "home_detox": "Detoxing at home",
+    "stopping": "Stopping suddenly",
+    "long_term": "Long-term effects",
+    "overdose": "Overdose risk",
+    "treatment": "Treatment options",
+    "dual_diagnosis": "Dual diagnosis",
+    "mat": "Medication during detox",
+    "prevalence": "How common it is",
+    "family": "Helping a loved one",
+    "about_center": "About the center",
+    "cost_insurance": "Cost and insurance",
+    "location_visiting": "Location and visiting",
+    "dosage": "Questions about doses",
+}
+
+# Non-FAQ intents worth offering as a guess, with their button.
+INTENT_BUTTONS: Dict[str, Tuple[str, str]] = {
+    "admissions": ("Talk to admissions", "/admissions"),
+    "request_callback": ("Ask for a callback", "/request_callback"),
+    "help": ("What can I ask?", "/help"),
+}
+
+TALK_TO_A_PERSON = {"title": "Talk to a person", "payload": "/admissions"}
+URGENT_LINE = (
+    "If you or someone else is in danger right now, call 911. "
+    "For thoughts of suicide, call or text 988."
+)
+
+
+def faq_payload(topic: str) -> str:
+    return '/open_faq{"faq_topic": "%s"}' % topic
+
+
+def _responses(domain: Dict[Text, Any]) -> Dict[Text, Any]:
+    responses: Dict[Text, Any] = domain.get("responses") or {}
+    return responses
+
+
+class ActionOpenFaq(Action):
+    """Answer the FAQ topic a button asked for (payload /open_faq{"faq_topic": ...})."""
+
+    def name(self) -> Text:
+        return "action_open_faq"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+    ) -> List[EventType]:
+        topic = tracker.get_slot("faq_topic") or next(
+            tracker.get_latest_entity_values("faq_topic"), None
+        )
+        response = f"{FAQ_PREFIX}{topic}" if isinstance(topic, str) else ""
+        if response in _responses(domain):
+            dispatcher.utter_message(response=response)
+        else:
+            dispatcher.utter_message(
+                text="Sorry, I don't have an answer on that topic. "
+                "Here is what I can help with.",
+                buttons=[
+                    {"title": "What can I ask?", "payload": "/help"},
+                    TALK_TO_A_PERSON,
+                ],
+            )
+        return [SlotSet("faq_topic", None)]
+
+
+def ranked_guesses(latest_message: Dict[Text, Any]) -> List[Tuple[str, float]]:
+    """Rank what the visitor may have meant: FAQ topics and other intents.
+
+    A FAQ topic's score is the `faq` intent's confidence times the response
+    selector's confidence for that topic.
+    """
+    scores: Dict[str, float] = {}
+    selector = (latest_message.get("response_selector") or {}).get(FAQ_INTENT) or {}
+    topic_ranking = selector.get("ranking") or []
+    for item in latest_message.get("intent_ranking") or []:
+        name, confidence = item.get("name"), float(item.get("confidence") or 0.0)
+        if name == FAQ_INTENT:
+            for topic in topic_ranking:
+                key = str(topic.get("intent_response_key", ""))
+                if key.startswith(FAQ_INTENT + "/"):
+                    guess = key.split("/", 1)[1]
+                    score = confidence * float(topic.get("confidence") or 0.0)
+                    scores[guess] = max(scores.get(guess, 0.0), score)
+        elif isinstance(name, str):
+            scores[name] = confidence
+    return sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+
+
+def _button_for(guess: str) -> Optional[Dict[str, str]]:
+    if guess in TOPIC_TITLES:
+        return {"title": TOPIC_TITLES[guess], "payload": faq_payload(guess)}
+    if guess in INTENT_BUTTONS:
+        title, payload = INTENT_BUTTONS[guess]
+        return {"title": title, "payload": payload}
+    return None
+
+
+def _previous_user_intent(tracker: Tracker) -> Optional[str]:
+    """The intent of the user message before the latest one, if any."""
+    seen_latest = False
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        if not seen_latest:
+            seen_latest = True
+            continue
+        intent = (event.get("parse_data") or {}).get("intent") or {}
+        name = intent.get("name")
+        return str(name) if name else None
+    return None
+
+
+class ActionDidYouMean(Action):
+    """Low NLU confidence: offer the two most likely topics; a second miss -> admissions."""
+
+    def name(self) -> Text:
+        return "action_did_you_mean"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+    ) -> List[EventType]:
+        if _previous_user_intent(tracker) == "nlu_fallback":
+            dispatcher.utter_message(
+                text="I'm sorry, I'm still not sure I understand. "
+                "A person from our admissions team can help you."
+            )
+            return [FollowupAction("action_handoff_admissions")]
+
+        guesses = ranked_guesses(tracker.latest_message)
+        buttons: List[Dict[str, str]] = []
+        for guess, _score in guesses:
+            button = _button_for(guess)
+            if button and button["payload"] != TALK_TO_A_PERSON["payload"]:
+                buttons.append(button)
+            if len(buttons) == 2:
+                break
+        buttons.append(TALK_TO_A_PERSON)
+        text = "Sorry, I'm not sure I understood. Did you mean one of these?"
+        if any(guess in URGENT_INTENTS for guess, _ in guesses[:3]):
+            text = f"{URGENT_LINE} {text}"
+        dispatcher.utter_message(text=text, buttons=buttons)
+        return []

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Start the action server and the Rasa server (REST + socket.io), print where to
+# talk to the assistant, and stop both cleanly on Ctrl-C / SIGTERM.
+# Works without a terminal (service managers, scripts). Ports: RASA_PORT (5005),
+# ACTION_PORT (5055). Settings may come from a .env file (see .env.example).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -f .env ]; then
+  set -a; . ./.env; set +a
+fi
+export RASA_PORT="${RASA_PORT:-5005}"
+export ACTION_PORT="${ACTION_PORT:-5055}"
+export ACTION_SERVER_URL="${ACTION_SERVER_URL:-http://127.0.0.1:${ACTION_PORT}/webhook}"
+export TRACKER_DB="${TRACKER_DB:-var/tracker.sqlite3}"
+export RASA_TELEMETRY_ENABLED=false
+export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
+mkdir -p var results/logs
+
+fp=$(.venv/bin/python scripts/model_fingerprint.py)
+model="models/clonazepam-${fp}.tar.gz"
+if [ ! -f "$model" ]; then
+  echo "No model for the current data ($model). Run 'make train' (or 'make run', which trains)." >&2
+  exit 1
+fi
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  if [ ${#pids[@]} -gt 0 ]; then
+    echo "Stopping the assistant ..."
+    kill -TERM "${pids[@]}" 2>/dev/null || true
+    wait "${pids[@]}" 2>/dev/null || true
+  fi
+}
+trap 'stop; exit 130' INT
+trap 'stop; exit 143' TERM
+trap stop EXIT
+
+wait_for() {  # wait_for URL NAME PID SECONDS
+  local i
+  for ((i = 0; i < $4; i++)); do
+    if ! kill -0 "$3" 2>/dev/null; then
+      echo "The $2 stopped while starting; see results/logs/$2.log" >&2
+      tail -n 20 "results/logs/$2.log" >&2
+      return 1
+    fi
+    if .venv/bin/python -c "import sys,urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)" "$1" 2>/dev/null; then
+      return 0
+    fi
+    sleep 1
+  done
+  echo "The $2 did not answer at $1 within $4 s; see results/logs/$2.log" >&2
+  return 1
+}
+
+echo "Starting the action server on port ${ACTION_PORT} (log: results/logs/action-server.log) ..."
+.venv/bin/python -m actions.server --port "${ACTION_PORT}" </dev/null >results/logs/action-server.log 2>&1 &
+pids+=($!)
+wait_for "http://127.0.0.1:${ACTION_PORT}/health" action-server "${pids[0]}" 60
+
+echo "Starting the Rasa server on port ${RASA_PORT} with $model (log: results/logs/rasa-server.log) ..."
+.venv/bin/rasa run --model "$model" --port "${RASA_PORT}" --endpoints endpoints.yml \
+  --credentials credentials.yml --cors "${CORS_ORIGINS:-http://localhost:8080}" \
+  </dev/null >results/logs/rasa-server.log 2>&1 &
+pids+=($!)
+wait_for "http://127.0.0.1:${RASA_PORT}/" rasa-server "${pids[1]}" 180
+
+cat <<MSG
+
+The assistant is running.
+  REST:      curl -XPOST localhost:${RASA_PORT}/webhooks/rest/webhook -d '{"sender":"me","message":"what is klonopin"}'
+  Socket.IO: http://localhost:${RASA_PORT}/socket.io (for the website chat widget)
+Press Ctrl-C to stop.
+MSG
+
+# Return as soon as either server exits; the EXIT trap stops the other one.
+set +e
+wait -n "${pids[@]}"
+status=$?
+echo "A server stopped (exit $status); see results/logs/." >&2
+exit "$status"

@@ -1,0 +1,70 @@
+"""Shared fixtures: the trio every action test uses (tracker, dispatcher, domain)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+import pytest
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def domain() -> Dict[str, Any]:
+    """The real domain, as the action server receives it (FAQ responses merged in)."""
+    with open(PROJECT_ROOT / "domain.yml", encoding="utf-8") as f:
+        dom: Dict[str, Any] = yaml.safe_load(f)
+    responses_file = PROJECT_ROOT / "data" / "responses" / "faq.yml"
+    if responses_file.exists():
+        with open(responses_file, encoding="utf-8") as f:
+            dom["responses"].update(yaml.safe_load(f).get("responses", {}))
+    return dom
+
+
+@pytest.fixture
+def dispatcher() -> CollectingDispatcher:
+    return CollectingDispatcher()
+
+
+TrackerFactory = Callable[..., Tracker]
+
+
+@pytest.fixture
+def make_tracker() -> TrackerFactory:
+    """Build a tracker the way Rasa would send it to the action server."""
+
+    def _make(
+        text: str = "",
+        intent: str = "",
+        confidence: float = 1.0,
+        slots: Optional[Dict[str, Any]] = None,
+        entities: Optional[List[Dict[str, Any]]] = None,
+        events: Optional[List[Dict[str, Any]]] = None,
+        active_loop: Optional[Dict[str, Any]] = None,
+        response_selector: Optional[Dict[str, Any]] = None,
+        intent_ranking: Optional[List[Dict[str, Any]]] = None,
+        sender_id: str = "test-sender",
+    ) -> Tracker:
+        latest_message: Dict[str, Any] = {
+            "text": text,
+            "intent": {"name": intent, "confidence": confidence},
+            "entities": entities or [],
+            "intent_ranking": intent_ranking or [{"name": intent, "confidence": confidence}],
+        }
+        if response_selector is not None:
+            latest_message["response_selector"] = response_selector
+        return Tracker(
+            sender_id=sender_id,
+            slots=slots or {},
+            latest_message=latest_message,
+            events=events or [],
+            paused=False,
+            followup_action=None,
+            active_loop=active_loop or {},
+            latest_action_name="action_listen",
+        )
+
+    return _make
