@@ -4,10 +4,11 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 FAQ_INTENT = "faq"
+FALLBACK_INTENT = "nlu_fallback"
 FAQ_PREFIX = "utter_faq/"
 URGENT_INTENTS = {"emergency", "crisis"}
 
@@ -109,7 +110,7 @@ def ranked_guesses(latest_message: Dict[Text, Any]) -> List[Tuple[str, float]]:
                     guess = key.split("/", 1)[1]
                     score = confidence * float(topic.get("confidence") or 0.0)
                     scores[guess] = max(scores.get(guess, 0.0), score)
-        elif isinstance(name, str):
+        elif isinstance(name, str) and name != FALLBACK_INTENT:
             scores[name] = confidence
     return sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
 
@@ -123,23 +124,12 @@ def _button_for(guess: str) -> Optional[Dict[str, str]]:
     return None
 
 
-def _previous_user_intent(tracker: Tracker) -> Optional[str]:
-    """The intent of the user message before the latest one, if any."""
-    seen_latest = False
-    for event in reversed(tracker.events):
-        if event.get("event") != "user":
-            continue
-        if not seen_latest:
-            seen_latest = True
-            continue
-        intent = (event.get("parse_data") or {}).get("intent") or {}
-        name = intent.get("name")
-        return str(name) if name else None
-    return None
-
-
 class ActionDidYouMean(Action):
-    """Low NLU confidence: offer the two most likely topics; a second miss -> admissions."""
+    """Low NLU confidence: offer the two most likely topics as buttons.
+
+    A second miss in a row is handled by a rule (data/rules/fallback.yml) that
+    hands the visitor to admissions.
+    """
 
     def name(self) -> Text:
         return "action_did_you_mean"
@@ -150,13 +140,6 @@ class ActionDidYouMean(Action):
         tracker: Tracker,
         domain: Dict[Text, Any],
     ) -> List[EventType]:
-        if _previous_user_intent(tracker) == "nlu_fallback":
-            dispatcher.utter_message(
-                text="I'm sorry, I'm still not sure I understand. "
-                "A person from our admissions team can help you."
-            )
-            return [FollowupAction("action_handoff_admissions")]
-
         guesses = ranked_guesses(tracker.latest_message)
         buttons: List[Dict[str, str]] = []
         for guess, _score in guesses:

@@ -1,6 +1,7 @@
 """Shared fixtures: the trio every action test uses (tracker, dispatcher, domain)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
@@ -68,3 +69,34 @@ def make_tracker() -> TrackerFactory:
         )
 
     return _make
+
+
+# --------------------------------------------------------------------------- #
+# Fixtures for the handoff / callback / notifier tests
+# --------------------------------------------------------------------------- #
+
+
+@pytest.fixture
+def isolated_config(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """No configuration from the developer's environment; settings cache reset."""
+    from actions import config
+
+    for key in config.ENV_KEYS:
+        monkeypatch.delenv(key, raising=False)
+    config.clear_cache()
+    yield monkeypatch
+    config.clear_cache()
+
+
+@pytest.fixture
+def handoff_store(tmp_path: Path, isolated_config: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A fresh SQLite store in a temp dir, installed as the process-wide store."""
+    from actions import store as store_module
+
+    db_url = f"sqlite:///{tmp_path / 'handoffs.sqlite3'}"
+    isolated_config.setenv("HANDOFF_DB_URL", db_url)
+    store = store_module.Store(db_url)
+    previous = store_module.set_store(store)
+    yield store
+    store_module.set_store(previous)
+    store.dispose()

@@ -1,0 +1,1 @@
+"""Custom actions for the Detox Center of Los Angeles assistant."""

@@ -1,0 +1,187 @@
+"""System tests: the real servers, started by scripts/run.sh exactly as `make run` does.
+
+They need the trained model (`make system` / `make test` train it first).
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.system
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+class Bot:
+    def __init__(self, port: int) -> None:
+        self.url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
+
+    def say(self, sender: str, message: str) -> List[Dict[str, Any]]:
+        body = json.dumps({"sender": sender, "message": message}).encode()
+        request = urllib.request.Request(
+            self.url, data=body, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            replies: List[Dict[str, Any]] = json.loads(response.read())
+        return replies
+
+
+def start(env: Dict[str, str], cmd: List[str], ready: str, log: Path) -> subprocess.Popen:
+    out = open(log, "w")  # noqa: SIM115 - closed by the fixture's teardown
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if ready in log.read_text():
+            return proc
+        if proc.poll() is not None:
+            pytest.fail(f"{cmd[0]} exited early:\n{log.read_text()[-3000:]}")
+        time.sleep(1)
+    proc.kill()
+    pytest.fail(f"{cmd[0]} did not get ready in time:\n{log.read_text()[-3000:]}")
+
+
+def base_env(tmp: Path) -> Dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ADMISSIONS_", "NOTIFY_", "SMTP_"))}
+    env.update(
+        RASA_PORT=str(free_port()),
+        ACTION_PORT=str(free_port()),
+        TRACKER_DB=str(tmp / "tracker.sqlite3"),
+        HANDOFF_DB_URL=f"sqlite:///{tmp / 'handoffs.sqlite3'}",
+    )
+    return env
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
+    tmp = tmp_path_factory.mktemp("run")
+    env = base_env(tmp)
+    proc = start(env, ["scripts/run.sh"], "The assistant is running", tmp / "run.log")
+    yield {"bot": Bot(int(env["RASA_PORT"])), "env": env, "tmp": tmp, "proc": proc}
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+
+
+def faq_text(topic: str) -> str:
+    data = yaml.safe_load((ROOT / "data" / "responses" / "faq.yml").read_text())
+    return str(data["responses"][f"utter_faq/{topic}"][0]["text"])
+
+
+def texts(replies: List[Dict[str, Any]]) -> List[str]:
+    return [r["text"] for r in replies if "text" in r]
+
+
+def handoff(replies: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    for r in replies:
+        custom = r.get("custom") or {}
+        if "handoff" in custom:
+            return dict(custom["handoff"])
+    return None
+
+
+def test_home_detox_question_from_the_issue(servers: Dict[str, Any]) -> None:
+    replies = servers["bot"].say("s-home", "can i detox from klonopin at home")
+    assert texts(replies)[0] == faq_text("home_detox")
+    assert replies[0].get("buttons"), "FAQ answers offer a next step"
+
+
+def test_welcome_says_what_it_is_and_offers_buttons(servers: Dict[str, Any]) -> None:
+    replies = servers["bot"].say("s-hi", "hi")
+    assert "automated assistant" in texts(replies)[0]
+    payloads = [b["payload"] for b in replies[0]["buttons"]]
+    assert '/open_faq{"faq_topic": "withdrawal"}' in payloads
+
+
+def test_a_button_payload_opens_that_answer(servers: Dict[str, Any]) -> None:
+    replies = servers["bot"].say("s-btn", '/open_faq{"faq_topic": "withdrawal"}')
+    assert texts(replies)[0] == faq_text("withdrawal")
+
+
+def test_emergency_gets_911_first_and_a_handoff(servers: Dict[str, Any]) -> None:
+    replies = servers["bot"].say("s-911", "my boyfriend took a bunch of kpins with vodka and wont wake up")
+    assert "911" in texts(replies)[0]
+    assert "1-800-222-1222" in texts(replies)[0]
+    signal_ = handoff(replies)
+    assert signal_ and signal_["level"] == "emergency"
+    assert signal_["tel"].startswith("tel:+1")
+
+
+def test_crisis_gets_988(servers: Dict[str, Any]) -> None:
+    replies = servers["bot"].say("s-988", "i dont want to be alive anymore")
+    assert "988" in texts(replies)[0]
+    signal_ = handoff(replies)
+    assert signal_ and signal_["level"] == "crisis"
+
+
+def test_callback_request_is_stored_before_it_is_confirmed(servers: Dict[str, Any]) -> None:
+    bot, sender = servers["bot"], "s-callback"
+    assert "name" in " ".join(texts(bot.say(sender, "can someone call me back")))
+    assert "phone" in " ".join(texts(bot.say(sender, "Sam"))).lower()
+    # an invalid number is refused and asked again
+    again = " ".join(texts(bot.say(sender, "12"))).lower()
+    assert "number" in again
+    assert "time" in " ".join(texts(bot.say(sender, "(213) 555-0199"))).lower()
+    assert "permission" in " ".join(texts(bot.say(sender, "weekday mornings"))).lower()
+    confirmation = " ".join(texts(bot.say(sender, "/affirm")))
+    db = servers["tmp"] / "handoffs.sqlite3"
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT * FROM handoffs WHERE conversation_id = ?", (sender,)).fetchall()
+    assert rows, "the callback request was not stored"
+    assert "+12135550199" in repr(rows)
+    assert "received" in confirmation.lower() or "call you" in confirmation.lower()
+
+
+def test_sigterm_stops_both_servers(tmp_path: Path) -> None:
+    env = base_env(tmp_path)
+    proc = start(env, ["scripts/run.sh"], "The assistant is running", tmp_path / "run.log")
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+    time.sleep(1)
+    assert not port_open(int(env["RASA_PORT"]))
+    assert not port_open(int(env["ACTION_PORT"]))
+
+
+def test_emergency_text_does_not_need_the_action_server(tmp_path: Path) -> None:
+    env = base_env(tmp_path)
+    # point the Rasa server at an action server that is not running
+    env["ACTION_SERVER_URL"] = f"http://127.0.0.1:{free_port()}/webhook"
+    model = "models/clonazepam-" + subprocess.check_output(
+        [str(ROOT / ".venv/bin/python"), "scripts/model_fingerprint.py"], cwd=ROOT, text=True
+    ).strip() + ".tar.gz"
+    cmd = [str(ROOT / ".venv/bin/rasa"), "run", "--model", model, "--port", env["RASA_PORT"],
+           "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"]  # fmt: skip
+    proc = start(env, cmd, "Rasa server is up and running", tmp_path / "rasa.log")
+    try:
+        bot = Bot(int(env["RASA_PORT"]))
+        emergency = texts(bot.say("s-down-1", "she is having a seizure right now"))
+        crisis = texts(bot.say("s-down-2", "i want to kill myself"))
+        assert emergency and "911" in emergency[0]
+        assert crisis and "988" in crisis[0]
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
