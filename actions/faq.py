@@ -7,6 +7,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.handoff import ActionHandoffAdmissions
+
 FAQ_INTENT = "faq"
 FALLBACK_INTENT = "nlu_fallback"
 FAQ_PREFIX = "utter_faq/"
@@ -124,11 +126,26 @@ def _button_for(guess: str) -> Optional[Dict[str, str]]:
     return None
 
 
+def _previous_user_intent(tracker: Tracker) -> Optional[str]:
+    """The intent of the user message before the latest one, if any."""
+    seen_latest = False
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        if not seen_latest:
+            seen_latest = True
+            continue
+        intent = (event.get("parse_data") or {}).get("intent") or {}
+        name = intent.get("name")
+        return str(name) if name else None
+    return None
+
+
 class ActionDidYouMean(Action):
     """Low NLU confidence: offer the two most likely topics as buttons.
 
-    A second miss in a row is handled by a rule (data/rules/fallback.yml) that
-    hands the visitor to admissions.
+    A second miss in a row hands the visitor to admissions (the same reply and
+    stored handoff as action_handoff_admissions).
     """
 
     def name(self) -> Text:
@@ -140,6 +157,13 @@ class ActionDidYouMean(Action):
         tracker: Tracker,
         domain: Dict[Text, Any],
     ) -> List[EventType]:
+        if _previous_user_intent(tracker) == "nlu_fallback":
+            dispatcher.utter_message(
+                text="I'm sorry, I'm still not sure I understand. "
+                "A person from our admissions team can help you."
+            )
+            return await ActionHandoffAdmissions().run(dispatcher, tracker, domain)
+
         guesses = ranked_guesses(tracker.latest_message)
         buttons: List[Dict[str, str]] = []
         for guess, _score in guesses:

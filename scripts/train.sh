@@ -17,7 +17,7 @@ echo "Training $model (log: $log) ..."
 start=$(date +%s)
 if ! RASA_TELEMETRY_ENABLED=false .venv/bin/rasa train --fixed-model-name "clonazepam-${fp}" --out models >"$log" 2>&1; then
   echo "Training failed. The last lines of $log:" >&2
-  tail -n 30 "$log" >&2
+  grep -v -e "Epochs:" -e "Processed" "$log" | tail -n 30 >&2
   exit 1
 fi
 end=$(date +%s)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Dict, List
 
 import pytest
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.faq import (
@@ -136,7 +136,10 @@ async def test_did_you_mean_adds_the_urgent_line_when_danger_is_a_guess(
 
 
 async def test_second_miss_in_a_row_goes_to_admissions(
-    make_tracker: Any, dispatcher: CollectingDispatcher, domain: Dict[str, Any]
+    make_tracker: Any,
+    dispatcher: CollectingDispatcher,
+    domain: Dict[str, Any],
+    handoff_store: Any,
 ) -> None:
     fallback = {"intent": {"name": "nlu_fallback", "confidence": 0.3}}
     events = [
@@ -146,8 +149,10 @@ async def test_second_miss_in_a_row_goes_to_admissions(
     ]
     tracker = make_tracker(text="blah", intent="nlu_fallback", events=events)
     result = await ActionDidYouMean().run(dispatcher, tracker, domain)
-    assert result == [FollowupAction("action_handoff_admissions")]
-    assert "admissions" in dispatcher.messages[0]["text"]
+    assert SlotSet("handoff_level", "admissions") in result
+    assert "still not sure" in dispatcher.messages[0]["text"]
+    handoff = [m["custom"]["handoff"] for m in dispatcher.messages if m.get("custom")]
+    assert handoff and handoff[0]["level"] == "admissions"
 
 
 async def test_a_miss_after_an_understood_message_is_a_first_miss(

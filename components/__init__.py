@@ -1,0 +1,1 @@
+"""Custom Rasa components of The Detox Center of Los Angeles assistant."""
