@@ -1,7 +1,7 @@
 """FAQ navigation: buttons that open one answer, and "Did you mean ...?" on low confidence."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -16,7 +16,7 @@ URGENT_INTENTS = {"emergency", "crisis"}
 
 # Button titles for "Did you mean ...?". Every FAQ topic needs one
 # (tests/unit/test_faq_actions.py checks it against the domain).
-TOPIC_TITLES: Dict[str, str] = {
+TOPIC_TITLES: dict[str, str] = {
     "what_is": "What clonazepam is",
     "uses": "What it's prescribed for",
     "forms": "The forms it comes in",
@@ -42,7 +42,7 @@ TOPIC_TITLES: Dict[str, str] = {
 }
 
 # Non-FAQ intents worth offering as a guess, with their button.
-INTENT_BUTTONS: Dict[str, Tuple[str, str]] = {
+INTENT_BUTTONS: dict[str, tuple[str, str]] = {
     "admissions": ("Talk to admissions", "/admissions"),
     "request_callback": ("Ask for a callback", "/request_callback"),
     "help": ("What can I ask?", "/help"),
@@ -56,26 +56,26 @@ URGENT_LINE = (
 
 
 def faq_payload(topic: str) -> str:
-    return '/open_faq{"faq_topic": "%s"}' % topic
+    return f'/open_faq{{"faq_topic": "{topic}"}}'
 
 
-def _responses(domain: Dict[Text, Any]) -> Dict[Text, Any]:
-    responses: Dict[Text, Any] = domain.get("responses") or {}
+def _responses(domain: dict[str, Any]) -> dict[str, Any]:
+    responses: dict[str, Any] = domain.get("responses") or {}
     return responses
 
 
 class ActionOpenFaq(Action):
     """Answer the FAQ topic a button asked for (payload /open_faq{"faq_topic": ...})."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_open_faq"
 
     async def run(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
-        domain: Dict[Text, Any],
-    ) -> List[EventType]:
+        domain: dict[str, Any],
+    ) -> list[EventType]:
         topic = tracker.get_slot("faq_topic") or next(
             tracker.get_latest_entity_values("faq_topic"), None
         )
@@ -94,13 +94,13 @@ class ActionOpenFaq(Action):
         return [SlotSet("faq_topic", None)]
 
 
-def ranked_guesses(latest_message: Dict[Text, Any]) -> List[Tuple[str, float]]:
+def ranked_guesses(latest_message: dict[str, Any]) -> list[tuple[str, float]]:
     """Rank what the visitor may have meant: FAQ topics and other intents.
 
     A FAQ topic's score is the `faq` intent's confidence times the response
     selector's confidence for that topic.
     """
-    scores: Dict[str, float] = {}
+    scores: dict[str, float] = {}
     selector = (latest_message.get("response_selector") or {}).get(FAQ_INTENT) or {}
     topic_ranking = selector.get("ranking") or []
     for item in latest_message.get("intent_ranking") or []:
@@ -117,7 +117,7 @@ def ranked_guesses(latest_message: Dict[Text, Any]) -> List[Tuple[str, float]]:
     return sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
 
 
-def _button_for(guess: str) -> Optional[Dict[str, str]]:
+def _button_for(guess: str) -> dict[str, str] | None:
     if guess in TOPIC_TITLES:
         return {"title": TOPIC_TITLES[guess], "payload": faq_payload(guess)}
     if guess in INTENT_BUTTONS:
@@ -126,7 +126,7 @@ def _button_for(guess: str) -> Optional[Dict[str, str]]:
     return None
 
 
-def _previous_user_intent(tracker: Tracker) -> Optional[str]:
+def _previous_user_intent(tracker: Tracker) -> str | None:
     """The intent of the user message before the latest one, if any."""
     seen_latest = False
     for event in reversed(tracker.events):
@@ -148,15 +148,15 @@ class ActionDidYouMean(Action):
     stored handoff as action_handoff_admissions).
     """
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_did_you_mean"
 
     async def run(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
-        domain: Dict[Text, Any],
-    ) -> List[EventType]:
+        domain: dict[str, Any],
+    ) -> list[EventType]:
         if _previous_user_intent(tracker) == "nlu_fallback":
             dispatcher.utter_message(
                 text="I'm sorry, I'm still not sure I understand. "
@@ -165,7 +165,7 @@ class ActionDidYouMean(Action):
             return await ActionHandoffAdmissions().run(dispatcher, tracker, domain)
 
         guesses = ranked_guesses(tracker.latest_message)
-        buttons: List[Dict[str, str]] = []
+        buttons: list[dict[str, str]] = []
         for guess, _score in guesses:
             button = _button_for(guess)
             if button and button["payload"] != TALK_TO_A_PERSON["payload"]:

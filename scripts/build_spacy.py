@@ -90,17 +90,23 @@ def build(wheel: Path, expected: str) -> None:
         partial.parent.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(partial, ignore_errors=True)
         nlp.meta["name"] = "vectors_md"
-        nlp.meta["description"] = f"spacy.blank('en') + en_core_web_md 3.8.0 vectors ({rows}x{dims})"
+        nlp.meta[
+            "description"
+        ] = f"spacy.blank('en') + en_core_web_md 3.8.0 vectors ({rows}x{dims})"
         nlp.to_disk(partial)
         (partial / "SOURCE_SHA256").write_text(expected + "\n")
         shutil.rmtree(OUTPUT, ignore_errors=True)
         partial.rename(OUTPUT)
-        print(f"Built {OUTPUT.relative_to(ROOT)} with {rows} vectors of {dims} dimensions.")
+        print(
+            f"Built {OUTPUT.relative_to(ROOT)} with {rows} vectors of {dims} dimensions."
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    parser.add_argument(
+        "--force", action="store_true", help="rebuild even if up to date"
+    )
     args = parser.parse_args()
     expected = pinned_hash()
     if not args.force and STAMP.exists() and STAMP.read_text().strip() == expected:

@@ -26,7 +26,9 @@ def run(cmd: list[str], log: Path) -> None:
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     configs = {"config.yml (chosen)": ROOT / "config.yml"}
-    configs.update({p.stem: p for p in sorted((ROOT / "config" / "variants").glob("*.yml"))})
+    configs.update(
+        {p.stem: p for p in sorted((ROOT / "config" / "variants").glob("*.yml"))}
+    )
     rows = []
     for name, config in configs.items():
         slug = config.stem if config.parent.name == "variants" else "chosen"

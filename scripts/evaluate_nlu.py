@@ -18,7 +18,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any
 
 import yaml
 
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 URGENT = {"emergency", "crisis"}
 
 
-def load_examples(test_dir: Path) -> List[Tuple[str, str, str]]:
+def load_examples(test_dir: Path) -> list[tuple[str, str, str]]:
     """(text, label, file) for every example in the YAML NLU files of test_dir."""
     examples = []
     for path in sorted(test_dir.glob("*.yml")):
@@ -42,7 +42,7 @@ def load_examples(test_dir: Path) -> List[Tuple[str, str, str]]:
     return examples
 
 
-def label_of(parse: Dict[str, Any]) -> str:
+def label_of(parse: dict[str, Any]) -> str:
     intent = (parse.get("intent") or {}).get("name") or "none"
     if intent == "faq":
         selected = ((parse.get("response_selector") or {}).get("faq") or {}).get(
@@ -53,14 +53,14 @@ def label_of(parse: Dict[str, Any]) -> str:
     return str(intent)
 
 
-async def predict(model: Path, texts: List[str]) -> List[Dict[str, Any]]:
+async def predict(model: Path, texts: list[str]) -> list[dict[str, Any]]:
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model))
     return [await agent.parse_message(text) for text in texts]
 
 
-def plot_confusion(labels: List[str], matrix: Any, path: Path) -> None:
+def plot_confusion(labels: list[str], matrix: Any, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -112,27 +112,33 @@ def main() -> int:
         expected, predicted, labels=labels, zero_division=0
     )
     macro_f1 = float(sum(f1) / len(f1))
-    accuracy = sum(e == p for e, p in zip(expected, predicted)) / len(expected)
-    urgent = [(e, p) for e, p in zip(expected, predicted) if e in URGENT]
+    accuracy = sum(e == p for e, p in zip(expected, predicted, strict=False)) / len(
+        expected
+    )
+    urgent = [(e, p) for e, p in zip(expected, predicted, strict=False) if e in URGENT]
     urgent_missed = [
-        (t, e, p) for t, e, p in zip(texts, expected, predicted) if e in URGENT and p not in URGENT
+        (t, e, p)
+        for t, e, p in zip(texts, expected, predicted, strict=False)
+        if e in URGENT and p not in URGENT
     ]
     false_urgent = [
-        (t, e, p) for t, e, p in zip(texts, expected, predicted) if e not in URGENT and p in URGENT
+        (t, e, p)
+        for t, e, p in zip(texts, expected, predicted, strict=False)
+        if e not in URGENT and p in URGENT
     ]
     urgent_recall = 1 - len(urgent_missed) / len(urgent) if urgent else 1.0
     errors = [
         {"text": t, "expected": e, "predicted": p, "file": f,
          "confidence": round(float((parse.get("intent") or {}).get("confidence") or 0), 3),
          "safety_net": parse.get("safety_net")}
-        for (t, e, f), p, parse in zip(examples, predicted, parses) if e != p
+        for (t, e, f), p, parse in zip(examples, predicted, parses, strict=False) if e != p
     ]  # fmt: skip
 
     args.out.mkdir(parents=True, exist_ok=True)
     per_label = {
         label: {"precision": round(float(p), 3), "recall": round(float(r), 3),
                 "f1": round(float(f), 3), "support": int(s)}
-        for label, p, r, f, s in zip(labels, precision, recall, f1, support)
+        for label, p, r, f, s in zip(labels, precision, recall, f1, support, strict=False)
     }  # fmt: skip
     report = {
         "model": str(args.model),
@@ -151,21 +157,33 @@ def main() -> int:
 
     print(f"{'label':28} {'prec':>6} {'rec':>6} {'f1':>6} {'n':>4}")
     for label, row in per_label.items():
-        print(f"{label:28} {row['precision']:6.2f} {row['recall']:6.2f} {row['f1']:6.2f} {row['support']:4d}")
-    print(f"\nexamples: {len(examples)}  accuracy: {accuracy:.3f}  macro-F1: {macro_f1:.3f}")
-    print(f"urgent recall: {urgent_recall:.3f}  non-urgent messages routed as urgent: {len(false_urgent)}")
+        print(
+            f"{label:28} {row['precision']:6.2f} {row['recall']:6.2f} {row['f1']:6.2f} {row['support']:4d}"
+        )
+    print(
+        f"\nexamples: {len(examples)}  accuracy: {accuracy:.3f}  macro-F1: {macro_f1:.3f}"
+    )
+    print(
+        f"urgent recall: {urgent_recall:.3f}  non-urgent messages routed as urgent: {len(false_urgent)}"
+    )
     for e in errors:
-        print(f"  miss: {e['text']!r}: expected {e['expected']}, got {e['predicted']} ({e['confidence']})")
-    print(f"Report: {args.out / 'report.json'}, confusion matrix: {args.out / 'confusion_matrix.png'}")
+        print(
+            f"  miss: {e['text']!r}: expected {e['expected']}, got {e['predicted']} ({e['confidence']})"
+        )
+    print(
+        f"Report: {args.out / 'report.json'}, confusion matrix: {args.out / 'confusion_matrix.png'}"
+    )
 
     failed = False
     if macro_f1 < args.min_f1:
         print(f"FAIL: macro-F1 {macro_f1:.3f} is below {args.min_f1:.2f}")
         failed = True
     if urgent_missed:
-        print(f"FAIL: {len(urgent_missed)} emergency/crisis message(s) not routed as urgent:")
-        for t, e, p in urgent_missed:
-            print(f"  {t!r}: expected {e}, got {p}")
+        print(
+            f"FAIL: {len(urgent_missed)} emergency/crisis message(s) not routed as urgent:"
+        )
+        for text, want, got in urgent_missed:
+            print(f"  {text!r}: expected {want}, got {got}")
         failed = True
     return 1 if failed else 0
 

@@ -9,14 +9,25 @@ import hashlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-INPUTS = ["config.yml", "domain.yml", "data", "components", "build/spacy/en_vectors_md/SOURCE_SHA256", "requirements/lock.txt"]
+INPUTS = [
+    "config.yml",
+    "domain.yml",
+    "data",
+    "components",
+    "build/spacy/en_vectors_md/SOURCE_SHA256",
+    "requirements/lock.txt",
+]
 
 
 def fingerprint(root: Path = ROOT) -> str:
     digest = hashlib.sha256()
     for name in INPUTS:
         path = root / name
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        files = (
+            sorted(p for p in path.rglob("*") if p.is_file())
+            if path.is_dir()
+            else [path]
+        )
         for file in files:
             if "__pycache__" in file.parts or not file.exists():
                 continue

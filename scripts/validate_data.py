@@ -16,7 +16,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 ALLOWLIST = ROOT / "tests" / "validate_allowlist.yml"
 LOG = ROOT / "results" / "logs" / "validate.log"
-WARNING = re.compile(r"UserWarning: (.*)|\bWARNING\b\s+\S+\s+-\s+(.*)|\bERROR\b\s+\S+\s+-\s+(.*)")
+WARNING = re.compile(
+    r"UserWarning: (.*)|\bWARNING\b\s+\S+\s+-\s+(.*)|\bERROR\b\s+\S+\s+-\s+(.*)"
+)
 
 
 def warnings_in(output: str) -> list[str]:
@@ -45,15 +47,23 @@ def main() -> int:
     unused = [p.pattern for p, _ in allowed if not any(p.search(w) for w in found)]
     for w in found:
         reason = next((r for p, r in allowed if p.search(w)), None)
-        print(("explained: " if reason else "UNEXPLAINED: ") + w + (f"  [{reason}]" if reason else ""))
+        print(
+            ("explained: " if reason else "UNEXPLAINED: ")
+            + w
+            + (f"  [{reason}]" if reason else "")
+        )
     if proc.returncode != 0:
         print(f"rasa data validate failed (exit {proc.returncode}); see {LOG}")
         return 1
     if unexplained:
-        print(f"{len(unexplained)} unexplained warning(s): fix the data or explain them in {ALLOWLIST.name}")
+        print(
+            f"{len(unexplained)} unexplained warning(s): fix the data or explain them in {ALLOWLIST.name}"
+        )
         return 1
     if unused:
-        print(f"Stale entries in {ALLOWLIST.name} (nothing matches them any more): {unused}")
+        print(
+            f"Stale entries in {ALLOWLIST.name} (nothing matches them any more): {unused}"
+        )
         return 1
     print(f"rasa data validate: OK ({len(found)} warning(s), all explained)")
     return 0

@@ -1,9 +1,9 @@
 """Shared fixtures: the trio every action test uses (tracker, dispatcher, domain)."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any
 
 import pytest
 import yaml
@@ -14,10 +14,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
-def domain() -> Dict[str, Any]:
+def domain() -> dict[str, Any]:
     """The real domain, as the action server receives it (FAQ responses merged in)."""
     with open(PROJECT_ROOT / "domain.yml", encoding="utf-8") as f:
-        dom: Dict[str, Any] = yaml.safe_load(f)
+        dom: dict[str, Any] = yaml.safe_load(f)
     responses_file = PROJECT_ROOT / "data" / "responses" / "faq.yml"
     if responses_file.exists():
         with open(responses_file, encoding="utf-8") as f:
@@ -41,19 +41,20 @@ def make_tracker() -> TrackerFactory:
         text: str = "",
         intent: str = "",
         confidence: float = 1.0,
-        slots: Optional[Dict[str, Any]] = None,
-        entities: Optional[List[Dict[str, Any]]] = None,
-        events: Optional[List[Dict[str, Any]]] = None,
-        active_loop: Optional[Dict[str, Any]] = None,
-        response_selector: Optional[Dict[str, Any]] = None,
-        intent_ranking: Optional[List[Dict[str, Any]]] = None,
+        slots: dict[str, Any] | None = None,
+        entities: list[dict[str, Any]] | None = None,
+        events: list[dict[str, Any]] | None = None,
+        active_loop: dict[str, Any] | None = None,
+        response_selector: dict[str, Any] | None = None,
+        intent_ranking: list[dict[str, Any]] | None = None,
         sender_id: str = "test-sender",
     ) -> Tracker:
-        latest_message: Dict[str, Any] = {
+        latest_message: dict[str, Any] = {
             "text": text,
             "intent": {"name": intent, "confidence": confidence},
             "entities": entities or [],
-            "intent_ranking": intent_ranking or [{"name": intent, "confidence": confidence}],
+            "intent_ranking": intent_ranking
+            or [{"name": intent, "confidence": confidence}],
         }
         if response_selector is not None:
             latest_message["response_selector"] = response_selector

@@ -12,8 +12,9 @@ import sqlite3
 import subprocess
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any
 
 import pytest
 import yaml
@@ -38,17 +39,19 @@ class Bot:
     def __init__(self, port: int) -> None:
         self.url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
 
-    def say(self, sender: str, message: str) -> List[Dict[str, Any]]:
+    def say(self, sender: str, message: str) -> list[dict[str, Any]]:
         body = json.dumps({"sender": sender, "message": message}).encode()
         request = urllib.request.Request(
             self.url, data=body, headers={"Content-Type": "application/json"}
         )
         with urllib.request.urlopen(request, timeout=60) as response:
-            replies: List[Dict[str, Any]] = json.loads(response.read())
+            replies: list[dict[str, Any]] = json.loads(response.read())
         return replies
 
 
-def start(env: Dict[str, str], cmd: List[str], ready: str, log: Path) -> subprocess.Popen:
+def start(
+    env: dict[str, str], cmd: list[str], ready: str, log: Path
+) -> subprocess.Popen:
     out = open(log, "w")  # noqa: SIM115 - closed by the fixture's teardown
     proc = subprocess.Popen(
         cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
@@ -65,8 +68,12 @@ def start(env: Dict[str, str], cmd: List[str], ready: str, log: Path) -> subproc
     pytest.fail(f"{cmd[0]} did not get ready in time:\n{log.read_text()[-3000:]}")
 
 
-def base_env(tmp: Path) -> Dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ADMISSIONS_", "NOTIFY_", "SMTP_"))}
+def base_env(tmp: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ADMISSIONS_", "NOTIFY_", "SMTP_"))
+    }
     env.update(
         RASA_PORT=str(free_port()),
         ACTION_PORT=str(free_port()),
@@ -77,7 +84,7 @@ def base_env(tmp: Path) -> Dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("run")
     env = base_env(tmp)
     proc = start(env, ["scripts/run.sh"], "The assistant is running", tmp / "run.log")
@@ -92,11 +99,11 @@ def faq_text(topic: str) -> str:
     return str(data["responses"][f"utter_faq/{topic}"][0]["text"])
 
 
-def texts(replies: List[Dict[str, Any]]) -> List[str]:
+def texts(replies: list[dict[str, Any]]) -> list[str]:
     return [r["text"] for r in replies if "text" in r]
 
 
-def handoff(replies: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+def handoff(replies: list[dict[str, Any]]) -> dict[str, Any] | None:
     for r in replies:
         custom = r.get("custom") or {}
         if "handoff" in custom:
@@ -104,26 +111,28 @@ def handoff(replies: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
     return None
 
 
-def test_home_detox_question_from_the_issue(servers: Dict[str, Any]) -> None:
+def test_home_detox_question_from_the_issue(servers: dict[str, Any]) -> None:
     replies = servers["bot"].say("s-home", "can i detox from klonopin at home")
     assert texts(replies)[0] == faq_text("home_detox")
     assert replies[0].get("buttons"), "FAQ answers offer a next step"
 
 
-def test_welcome_says_what_it_is_and_offers_buttons(servers: Dict[str, Any]) -> None:
+def test_welcome_says_what_it_is_and_offers_buttons(servers: dict[str, Any]) -> None:
     replies = servers["bot"].say("s-hi", "hi")
     assert "automated assistant" in texts(replies)[0]
     payloads = [b["payload"] for b in replies[0]["buttons"]]
     assert '/open_faq{"faq_topic": "withdrawal"}' in payloads
 
 
-def test_a_button_payload_opens_that_answer(servers: Dict[str, Any]) -> None:
+def test_a_button_payload_opens_that_answer(servers: dict[str, Any]) -> None:
     replies = servers["bot"].say("s-btn", '/open_faq{"faq_topic": "withdrawal"}')
     assert texts(replies)[0] == faq_text("withdrawal")
 
 
-def test_emergency_gets_911_first_and_a_handoff(servers: Dict[str, Any]) -> None:
-    replies = servers["bot"].say("s-911", "my boyfriend took a bunch of kpins with vodka and wont wake up")
+def test_emergency_gets_911_first_and_a_handoff(servers: dict[str, Any]) -> None:
+    replies = servers["bot"].say(
+        "s-911", "my boyfriend took a bunch of kpins with vodka and wont wake up"
+    )
     assert "911" in texts(replies)[0]
     assert "1-800-222-1222" in texts(replies)[0]
     signal_ = handoff(replies)
@@ -131,14 +140,16 @@ def test_emergency_gets_911_first_and_a_handoff(servers: Dict[str, Any]) -> None
     assert signal_["tel"].startswith("tel:+1")
 
 
-def test_crisis_gets_988(servers: Dict[str, Any]) -> None:
+def test_crisis_gets_988(servers: dict[str, Any]) -> None:
     replies = servers["bot"].say("s-988", "i dont want to be alive anymore")
     assert "988" in texts(replies)[0]
     signal_ = handoff(replies)
     assert signal_ and signal_["level"] == "crisis"
 
 
-def test_callback_request_is_stored_before_it_is_confirmed(servers: Dict[str, Any]) -> None:
+def test_callback_request_is_stored_before_it_is_confirmed(
+    servers: dict[str, Any]
+) -> None:
     bot, sender = servers["bot"], "s-callback"
     assert "name" in " ".join(texts(bot.say(sender, "can someone call me back")))
     assert "phone" in " ".join(texts(bot.say(sender, "Sam"))).lower()
@@ -150,7 +161,9 @@ def test_callback_request_is_stored_before_it_is_confirmed(servers: Dict[str, An
     confirmation = " ".join(texts(bot.say(sender, "/affirm")))
     db = servers["tmp"] / "handoffs.sqlite3"
     with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT * FROM handoffs WHERE conversation_id = ?", (sender,)).fetchall()
+        rows = conn.execute(
+            "SELECT * FROM handoffs WHERE conversation_id = ?", (sender,)
+        ).fetchall()
     assert rows, "the callback request was not stored"
     assert "+12135550199" in repr(rows)
     assert "received" in confirmation.lower() or "call you" in confirmation.lower()
@@ -158,7 +171,9 @@ def test_callback_request_is_stored_before_it_is_confirmed(servers: Dict[str, An
 
 def test_sigterm_stops_both_servers(tmp_path: Path) -> None:
     env = base_env(tmp_path)
-    proc = start(env, ["scripts/run.sh"], "The assistant is running", tmp_path / "run.log")
+    proc = start(
+        env, ["scripts/run.sh"], "The assistant is running", tmp_path / "run.log"
+    )
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=60)
     time.sleep(1)
@@ -170,9 +185,15 @@ def test_emergency_text_does_not_need_the_action_server(tmp_path: Path) -> None:
     env = base_env(tmp_path)
     # point the Rasa server at an action server that is not running
     env["ACTION_SERVER_URL"] = f"http://127.0.0.1:{free_port()}/webhook"
-    model = "models/clonazepam-" + subprocess.check_output(
-        [str(ROOT / ".venv/bin/python"), "scripts/model_fingerprint.py"], cwd=ROOT, text=True
-    ).strip() + ".tar.gz"
+    model = (
+        "models/clonazepam-"
+        + subprocess.check_output(
+            [str(ROOT / ".venv/bin/python"), "scripts/model_fingerprint.py"],
+            cwd=ROOT,
+            text=True,
+        ).strip()
+        + ".tar.gz"
+    )
     cmd = [str(ROOT / ".venv/bin/rasa"), "run", "--model", model, "--port", env["RASA_PORT"],
            "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"]  # fmt: skip
     proc = start(env, cmd, "Rasa server is up and running", tmp_path / "rasa.log")

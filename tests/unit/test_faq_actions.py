@@ -1,7 +1,7 @@
 """Tests of the FAQ navigation actions (actions/faq.py) against the real domain."""
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any
 
 import pytest
 from rasa_sdk.events import SlotSet
@@ -16,7 +16,7 @@ from actions.faq import (
 )
 
 
-def faq_topics(domain: Dict[str, Any]) -> List[str]:
+def faq_topics(domain: dict[str, Any]) -> list[str]:
     return sorted(
         key.split("/", 1)[1]
         for key in domain["responses"]
@@ -24,7 +24,7 @@ def faq_topics(domain: Dict[str, Any]) -> List[str]:
     )
 
 
-def test_every_faq_topic_has_a_button_title(domain: Dict[str, Any]) -> None:
+def test_every_faq_topic_has_a_button_title(domain: dict[str, Any]) -> None:
     topics = faq_topics(domain)
     assert topics, "no utter_faq/* responses found in the domain"
     missing = sorted(set(topics) - set(TOPIC_TITLES))
@@ -35,7 +35,10 @@ def test_every_faq_topic_has_a_button_title(domain: Dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("topic", ["what_is", "withdrawal", "home_detox", "treatment"])
 async def test_open_faq_sends_that_answer(
-    topic: str, make_tracker: Any, dispatcher: CollectingDispatcher, domain: Dict[str, Any]
+    topic: str,
+    make_tracker: Any,
+    dispatcher: CollectingDispatcher,
+    domain: dict[str, Any],
 ) -> None:
     tracker = make_tracker(intent="open_faq", slots={"faq_topic": topic})
     events = await ActionOpenFaq().run(dispatcher, tracker, domain)
@@ -44,7 +47,7 @@ async def test_open_faq_sends_that_answer(
 
 
 async def test_open_faq_reads_the_entity_when_the_slot_is_empty(
-    make_tracker: Any, dispatcher: CollectingDispatcher, domain: Dict[str, Any]
+    make_tracker: Any, dispatcher: CollectingDispatcher, domain: dict[str, Any]
 ) -> None:
     tracker = make_tracker(
         intent="open_faq", entities=[{"entity": "faq_topic", "value": "signs"}]
@@ -55,7 +58,10 @@ async def test_open_faq_reads_the_entity_when_the_slot_is_empty(
 
 @pytest.mark.parametrize("topic", ["no_such_topic", "../etc", None, 42])
 async def test_open_faq_unknown_topic_gets_a_clear_answer(
-    topic: Any, make_tracker: Any, dispatcher: CollectingDispatcher, domain: Dict[str, Any]
+    topic: Any,
+    make_tracker: Any,
+    dispatcher: CollectingDispatcher,
+    domain: dict[str, Any],
 ) -> None:
     tracker = make_tracker(intent="open_faq", slots={"faq_topic": topic})
     events = await ActionOpenFaq().run(dispatcher, tracker, domain)
@@ -66,7 +72,7 @@ async def test_open_faq_unknown_topic_gets_a_clear_answer(
     assert events == [SlotSet("faq_topic", None)]
 
 
-def low_confidence_message() -> Dict[str, Any]:
+def low_confidence_message() -> dict[str, Any]:
     return {
         "text": "klonopin thing??",
         "intent": {"name": "nlu_fallback", "confidence": 0.45},
@@ -96,7 +102,7 @@ def test_ranked_guesses_combines_intent_and_topic_confidence() -> None:
 
 
 async def test_did_you_mean_offers_the_two_likeliest_topics(
-    make_tracker: Any, dispatcher: CollectingDispatcher, domain: Dict[str, Any]
+    make_tracker: Any, dispatcher: CollectingDispatcher, domain: dict[str, Any]
 ) -> None:
     msg = low_confidence_message()
     # make the FAQ topics the two likeliest guesses
@@ -122,7 +128,7 @@ async def test_did_you_mean_offers_the_two_likeliest_topics(
 
 
 async def test_did_you_mean_adds_the_urgent_line_when_danger_is_a_guess(
-    make_tracker: Any, dispatcher: CollectingDispatcher, domain: Dict[str, Any]
+    make_tracker: Any, dispatcher: CollectingDispatcher, domain: dict[str, Any]
 ) -> None:
     ranking = [
         {"name": "nlu_fallback", "confidence": 0.45},
@@ -138,7 +144,7 @@ async def test_did_you_mean_adds_the_urgent_line_when_danger_is_a_guess(
 async def test_second_miss_in_a_row_goes_to_admissions(
     make_tracker: Any,
     dispatcher: CollectingDispatcher,
-    domain: Dict[str, Any],
+    domain: dict[str, Any],
     handoff_store: Any,
 ) -> None:
     fallback = {"intent": {"name": "nlu_fallback", "confidence": 0.3}}
@@ -156,11 +162,15 @@ async def test_second_miss_in_a_row_goes_to_admissions(
 
 
 async def test_a_miss_after_an_understood_message_is_a_first_miss(
-    make_tracker: Any, dispatcher: CollectingDispatcher, domain: Dict[str, Any]
+    make_tracker: Any, dispatcher: CollectingDispatcher, domain: dict[str, Any]
 ) -> None:
     events = [
         {"event": "user", "text": "hi", "parse_data": {"intent": {"name": "greet"}}},
-        {"event": "user", "text": "blah", "parse_data": {"intent": {"name": "nlu_fallback"}}},
+        {
+            "event": "user",
+            "text": "blah",
+            "parse_data": {"intent": {"name": "nlu_fallback"}},
+        },
     ]
     tracker = make_tracker(text="blah", intent="nlu_fallback", events=events)
     result = await ActionDidYouMean().run(dispatcher, tracker, domain)
