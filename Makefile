@@ -70,7 +70,7 @@ integration: $(STAMP) ## tests against the real PostgreSQL
 e2e: train ## end-to-end test stories, failing on any prediction error
 	@mkdir -p results/e2e
 	$(RASA) test core --model models/clonazepam-$$($(PY) scripts/model_fingerprint.py).tar.gz \
-	  --stories tests/stories --out results/e2e --fail-on-prediction-errors >results/logs/e2e.log 2>&1 \
+	  --stories tests/stories --e2e --out results/e2e --fail-on-prediction-errors >results/logs/e2e.log 2>&1 \
 	  || { tail -n 40 results/logs/e2e.log; cat results/e2e/failed_test_stories.yml 2>/dev/null; exit 1; }
 	@grep -E "Correct:|Accuracy" results/logs/e2e.log | head -n 5 || true
 
