@@ -320,7 +320,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         webhook_url=webhook_url,
         smtp=_smtp(env),
         # All interfaces by default, like rasa_sdk (the server runs in a container).
-        action_host=env.get("SANIC_HOST", "0.0.0.0"),  # noqa: S104
+        action_host=env.get("SANIC_HOST", "127.0.0.1"),
         action_port=_int("ACTION_PORT", env.get("ACTION_PORT", "5055"), 1, 65535),
         notify_interval_seconds=_interval(env.get("NOTIFY_INTERVAL_SECONDS", "15")),
         contacts_file=contacts_file,

@@ -8,8 +8,11 @@ docs/pipeline-comparison.md when it changes.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -18,8 +21,14 @@ OUT = ROOT / "results" / "variants"
 
 
 def run(cmd: list[str], log: Path) -> None:
+    # an empty training cache per run, so every variant is timed from scratch
+    env = dict(os.environ, RASA_CACHE_DIRECTORY=tempfile.mkdtemp(prefix="rasa-cache-"))
     with open(log, "w") as f:
-        if subprocess.run(cmd, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT).returncode:
+        done = subprocess.run(
+            cmd, cwd=ROOT, env=env, stdout=f, stderr=subprocess.STDOUT
+        )
+        shutil.rmtree(env["RASA_CACHE_DIRECTORY"], ignore_errors=True)
+        if done.returncode:
             sys.exit(f"failed: {' '.join(cmd)} (see {log})")
 
 
