@@ -11,7 +11,9 @@ describes a *present* emergency (overdose, too many pills, mixing with alcohol o
 opioids, a seizure, not breathing, unresponsive, blue lips, hallucinations or a
 racing heart after stopping) or a crisis (suicidal thoughts, wanting to die,
 self-harm, hopelessness; about the visitor or someone else) and the classifier
-did not already predict that level, the intent is overridden with confidence 1.0.
+the intent is set to that level with confidence 1.0: overridden when the
+classifier said something else, confirmed when it said the same level with a
+confidence low enough for the FallbackClassifier to discard it.
 
 Design (see ``assess``):
 
@@ -1539,25 +1541,29 @@ class SafetyNet(GraphComponent, IntentClassifier):
             "matched": assessment.matched,
             "overrode": None,
         }
+        # The classifier may already say this level (or a higher one), but with a
+        # confidence low enough for the FallbackClassifier to turn it into
+        # nlu_fallback: the urgent intent is always confirmed at 1.0.
+        level = assessment.level
         if LEVEL_RANK.get(original or "", 0) >= LEVEL_RANK[assessment.level]:
-            message.set(SAFETY_NET_KEY, record, add_to_output=True)
-            return
-        record["overrode"] = original
+            level = str(original)
+        else:
+            record["overrode"] = original
         message.set(
             INTENT,
-            {INTENT_NAME_KEY: assessment.level, PREDICTED_CONFIDENCE_KEY: 1.0},
+            {INTENT_NAME_KEY: level, PREDICTED_CONFIDENCE_KEY: 1.0},
             add_to_output=True,
         )
         message.set(
             INTENT_RANKING_KEY,
-            self._ranking(message.get(INTENT_RANKING_KEY) or [], intent, assessment),
+            self._ranking(message.get(INTENT_RANKING_KEY) or [], intent, level),
             add_to_output=True,
         )
         message.set(SAFETY_NET_KEY, record, add_to_output=True)
         logger.debug(
-            "Safety net overrode intent %r with %r (rule %s).",
+            "Safety net set intent %r (classifier said %r; rule %s).",
+            level,
             original,
-            assessment.level,
             assessment.matched,
         )
 
@@ -1565,18 +1571,16 @@ class SafetyNet(GraphComponent, IntentClassifier):
         self,
         ranking: list[dict[str, Any]],
         intent: dict[str, Any],
-        assessment: Assessment,
+        level: str,
     ) -> list[dict[str, Any]]:
-        """The override first, then the original intent, then the rest in order."""
+        """The urgent level first, then the original intent, then the rest in order."""
         original = intent.get(INTENT_NAME_KEY)
         first = [r for r in ranking if r.get(INTENT_NAME_KEY) == original]
         if not first and original:
             first = [dict(intent)]
-        rest = [
-            r
-            for r in ranking
-            if r.get(INTENT_NAME_KEY) not in (original, assessment.level)
-        ]
+        if original == level:  # confirmed, not overridden: no runner-up copy
+            first = []
+        rest = [r for r in ranking if r.get(INTENT_NAME_KEY) not in (original, level)]
         runners_up = [
             {
                 **entry,
@@ -1587,5 +1591,5 @@ class SafetyNet(GraphComponent, IntentClassifier):
             }
             for entry in first[:1] + rest
         ]
-        top = {INTENT_NAME_KEY: assessment.level, PREDICTED_CONFIDENCE_KEY: 1.0}
+        top = {INTENT_NAME_KEY: level, PREDICTED_CONFIDENCE_KEY: 1.0}
         return [top, *runners_up]

@@ -13,7 +13,6 @@ Two layers are tested:
 
 from __future__ import annotations
 
-import copy
 import time
 from pathlib import Path
 from typing import Any
@@ -722,15 +721,13 @@ def test_overrides_to_crisis(safety_net: SafetyNet) -> None:
     assert message.get(SAFETY_NET_KEY)["overrode"] == "admissions"
 
 
-def test_leaves_correct_classification_alone(safety_net: SafetyNet) -> None:
+def test_keeps_a_correct_classification_and_confirms_it(safety_net: SafetyNet) -> None:
     message = make_message(
         "i want to die", "crisis", 0.97, [("crisis", 0.97), ("emergency", 0.02)]
     )
-    before_intent = copy.deepcopy(message.get(INTENT))
-    before_ranking = copy.deepcopy(message.get(INTENT_RANKING_KEY))
     safety_net.process([message])
-    assert message.get(INTENT) == before_intent
-    assert message.get(INTENT_RANKING_KEY) == before_ranking
+    assert message.get(INTENT) == {"name": "crisis", "confidence": 1.0}
+    assert ranking_of(message) == [("crisis", 1.0), ("emergency", 0.02)]
     assert message.get(SAFETY_NET_KEY) == {
         "level": "crisis",
         "matched": "want_to_die",
@@ -743,7 +740,29 @@ def test_never_downgrades_emergency_to_crisis(safety_net: SafetyNet) -> None:
         "i want to die", "emergency", 0.8, [("emergency", 0.8), ("crisis", 0.2)]
     )
     safety_net.process([message])
-    assert message.get(INTENT) == {"name": "emergency", "confidence": 0.8}
+    assert message.get(INTENT) == {"name": "emergency", "confidence": 1.0}
+
+
+def test_a_low_confidence_urgent_classification_is_confirmed(
+    safety_net: SafetyNet,
+) -> None:
+    # Found by the held-out gate: the classifier said emergency at 0.40, the
+    # lexicon agreed, and the FallbackClassifier (threshold 0.45) would have
+    # turned it into nlu_fallback. The safety net now confirms it at 1.0.
+    message = make_message(
+        "my 3 year old got into my clonazepam",
+        "emergency",
+        0.40,
+        [("emergency", 0.40), ("faq", 0.35), ("admissions", 0.25)],
+    )
+    safety_net.process([message])
+    assert message.get(INTENT) == {"name": "emergency", "confidence": 1.0}
+    assert [name for name, _ in ranking_of(message)] == [
+        "emergency",
+        "faq",
+        "admissions",
+    ]
+    assert all(conf <= 0.5 for _, conf in ranking_of(message)[1:])
 
 
 def test_upgrades_crisis_to_emergency(safety_net: SafetyNet) -> None:
