@@ -10,8 +10,7 @@ and re-reads the raw text with hand-written, deterministic rules. When the text
 describes a *present* emergency (overdose, too many pills, mixing with alcohol or
 opioids, a seizure, not breathing, unresponsive, blue lips, hallucinations or a
 racing heart after stopping) or a crisis (suicidal thoughts, wanting to die,
-self-harm, hopelessness; about the visitor or someone else) and the classifier
-the intent is set to that level with confidence 1.0: overridden when the
+self-harm, hopelessness; about the visitor or someone else), the intent is set to that level with confidence 1.0: overridden when the
 classifier said something else, confirmed when it said the same level with a
 confidence low enough for the FallbackClassifier to discard it.
 
