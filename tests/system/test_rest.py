@@ -4,83 +4,19 @@ They need the trained model (`make system` / `make test` train it first).
 """
 from __future__ import annotations
 
-import json
 import os
 import signal
-import socket
 import sqlite3
-import subprocess
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from harness import ROOT, Bot, base_env, free_port, model_path, port_open, start
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.system
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def port_open(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-class Bot:
-    def __init__(self, port: int) -> None:
-        self.url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
-
-    def say(self, sender: str, message: str) -> list[dict[str, Any]]:
-        body = json.dumps({"sender": sender, "message": message}).encode()
-        request = urllib.request.Request(
-            self.url, data=body, headers={"Content-Type": "application/json"}
-        )
-        with urllib.request.urlopen(request, timeout=60) as response:
-            replies: list[dict[str, Any]] = json.loads(response.read())
-        return replies
-
-
-def start(
-    env: dict[str, str], cmd: list[str], ready: str, log: Path
-) -> subprocess.Popen:
-    out = open(log, "w")  # noqa: SIM115 - closed by the fixture's teardown
-    proc = subprocess.Popen(
-        cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if ready in log.read_text():
-            return proc
-        if proc.poll() is not None:
-            pytest.fail(f"{cmd[0]} exited early:\n{log.read_text()[-3000:]}")
-        time.sleep(1)
-    proc.kill()
-    pytest.fail(f"{cmd[0]} did not get ready in time:\n{log.read_text()[-3000:]}")
-
-
-def base_env(tmp: Path) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("ADMISSIONS_", "NOTIFY_", "SMTP_"))
-    }
-    env.update(
-        RASA_PORT=str(free_port()),
-        ACTION_PORT=str(free_port()),
-        TRACKER_DB=str(tmp / "tracker.sqlite3"),
-        HANDOFF_DB_URL=f"sqlite:///{tmp / 'handoffs.sqlite3'}",
-    )
-    return env
 
 
 @pytest.fixture(scope="module")
@@ -185,15 +121,7 @@ def test_emergency_text_does_not_need_the_action_server(tmp_path: Path) -> None:
     env = base_env(tmp_path)
     # point the Rasa server at an action server that is not running
     env["ACTION_SERVER_URL"] = f"http://127.0.0.1:{free_port()}/webhook"
-    model = (
-        "models/clonazepam-"
-        + subprocess.check_output(
-            [str(ROOT / ".venv/bin/python"), "scripts/model_fingerprint.py"],
-            cwd=ROOT,
-            text=True,
-        ).strip()
-        + ".tar.gz"
-    )
+    model = model_path()
     cmd = [str(ROOT / ".venv/bin/rasa"), "run", "--model", model, "--port", env["RASA_PORT"],
            "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"]  # fmt: skip
     proc = start(env, cmd, "Rasa server is up and running", tmp_path / "rasa.log")
