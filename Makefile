@@ -70,7 +70,7 @@ typecheck: $(STAMP) ## mypy
 validate: $(STAMP) ## rasa data validate; every warning left must be explained
 	$(PY) scripts/validate_data.py
 
-unit: $(STAMP) $(SPACY) ## unit tests (actions, components, grounding, config)
+unit: $(STAMP) $(SPACY) $(WEBDEPS) ## unit tests (actions, components, grounding, config)
 	$(PYTEST) tests/unit -q
 
 integration: $(STAMP) ## tests against the real PostgreSQL

@@ -91,6 +91,7 @@ def not_configured(name: str, keys: list[str]) -> Blueprint:
     """The blueprint of a channel whose credentials are empty: it answers 503."""
     blueprint = Blueprint(f"{name}_webhook", url_prefix=None)
     message = f"The {name} channel is not configured: set {', '.join(keys)}."
+    logger.info("%s (see .env.example and credentials.yml)", message)
 
     @blueprint.route("/", methods=["GET"])
     async def health(_: Request) -> HTTPResponse:

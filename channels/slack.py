@@ -67,25 +67,20 @@ class SlackChannel(SlackInput):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        token = credential(credentials, "slack_token")
-        secret = credential(credentials, "slack_signing_secret")
-        channel = cls.__new__(cls)
-        # Rasa's __init__ refuses an empty signing secret; an unconfigured channel
-        # must still load (and answer 503), so set the fields it uses directly.
-        SlackInput.__init__(
-            channel,
-            slack_token=token or "unset",
-            slack_channel=credential(credentials, "slack_channel"),
-            slack_signing_secret=secret or "unset",
-        )
-        channel.configured_missing = [
+        given = dict(credentials or {})
+        missing = [
             key
-            for key, value in {
-                "slack_token": token,
-                "slack_signing_secret": secret,
-            }.items()
-            if not value
+            for key in ("slack_token", "slack_signing_secret")
+            if credential(given, key) is None
         ]
+        # Rasa's constructor refuses an empty signing secret; an unconfigured
+        # channel must still load (its webhook answers 503), so fill placeholders.
+        for key in missing:
+            given[key] = "unset"
+        given["slack_channel"] = credential(given, "slack_channel")
+        channel = super().from_credentials(given)
+        assert isinstance(channel, SlackChannel)
+        channel.configured_missing = missing
         return channel
 
     configured_missing: list[str] = []

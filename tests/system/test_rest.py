@@ -8,7 +8,8 @@ import os
 import signal
 import sqlite3
 import time
-from collections.abc import Iterator
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +20,9 @@ from harness import ROOT, Bot, base_env, free_port, model_path, port_open, start
 pytestmark = pytest.mark.system
 
 
-@pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    tmp = tmp_path_factory.mktemp("run")
-    env = base_env(tmp)
-    proc = start(env, ["scripts/run.sh"], "The assistant is running", tmp / "run.log")
-    yield {"bot": Bot(int(env["RASA_PORT"])), "env": env, "tmp": tmp, "proc": proc}
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=60)
+@pytest.fixture
+def servers(stack: dict[str, Any]) -> dict[str, Any]:
+    return stack
 
 
 def faq_text(topic: str) -> str:
@@ -105,15 +100,35 @@ def test_callback_request_is_stored_before_it_is_confirmed(
     assert "received" in confirmation.lower() or "call you" in confirmation.lower()
 
 
-def test_sigterm_stops_both_servers(tmp_path: Path) -> None:
+CHANNEL_KEYS = [
+    ("twilio", "auth_token"),
+    ("twilio_whatsapp", "whatsapp_number"),
+    ("telegram", "secret_token"),
+    ("facebook", "page-access-token"),
+    ("slack", "slack_signing_secret"),
+]
+
+
+def test_unconfigured_channels_answer_503_and_sigterm_stops_every_server(
+    tmp_path: Path,
+) -> None:
     env = base_env(tmp_path)
     proc = start(
         env, ["scripts/run.sh"], "The assistant is running", tmp_path / "run.log"
     )
+    # no channel credentials in this environment: each channel is off and says why
+    for channel, key in CHANNEL_KEYS:
+        url = f"http://127.0.0.1:{env['RASA_PORT']}/webhooks/{channel}/webhook"
+        request = urllib.request.Request(url, data=b"{}", method="POST")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=30)
+        assert refused.value.code == 503, channel
+        assert key in refused.value.read().decode()
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=60)
     time.sleep(1)
     assert not port_open(int(env["RASA_PORT"]))
+    assert not port_open(int(env["WEB_PORT"]))
     assert not port_open(int(env["ACTION_PORT"]))
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from harness import ROOT, base_env, start, stop
+from harness import ROOT
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 pytestmark = pytest.mark.system
@@ -35,13 +35,9 @@ def answer_start(topic: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tmp = tmp_path_factory.mktemp("web")
-    env = base_env(tmp)
-    proc = start(env, ["scripts/run.sh"], "The assistant is running", tmp / "run.log")
+def site(stack: dict[str, Any]) -> str:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    yield f"http://localhost:{env['WEB_PORT']}/"
-    stop(proc)
+    return str(stack["web"])
 
 
 @pytest.fixture(scope="module")
@@ -172,8 +168,12 @@ def test_phone_screen_with_the_keyboard_alone(site: str, browser: Browser) -> No
     send(page, "i dont want to be alive anymore")
     banner = page.get_by_role("alert")
     expect(banner).to_be_visible(timeout=REPLY_TIMEOUT_MS)
-    assert banner.get_by_role("link", name="Call 988").get_attribute("href") == "tel:988"
-    assert banner.get_by_role("link", name="Text 988").get_attribute("href") == "sms:988"
+    assert (
+        banner.get_by_role("link", name="Call 988").get_attribute("href") == "tel:988"
+    )
+    assert (
+        banner.get_by_role("link", name="Text 988").get_attribute("href") == "sms:988"
+    )
     shot(page, "phone-05-crisis-banner")
 
     # Escape closes the panel and gives the focus back to the launcher

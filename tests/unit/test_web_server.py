@@ -1,0 +1,65 @@
+"""The website page server (web/server.py): settings, headers, routes."""
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+ROOT = Path(__file__).resolve().parents[2]
+spec = importlib.util.spec_from_file_location("web_server", ROOT / "web" / "server.py")
+assert spec and spec.loader
+server = importlib.util.module_from_spec(spec)
+sys.modules["web_server"] = server
+spec.loader.exec_module(server)
+
+
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"RASA_PORT": "abc"}, "RASA_PORT"),
+        ({"RASA_PORT": "70000"}, "RASA_PORT"),
+        ({"CHAT_SOCKET_URL": "javascript:alert(1)"}, "CHAT_SOCKET_URL"),
+    ],
+)
+def test_bad_settings_are_refused_by_name(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        server.Settings.from_env(env)
+
+
+def test_bad_settings_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("RASA_PORT", "nope")
+    assert server.main(["--port", "0"]) == 2
+    assert "RASA_PORT" in capsys.readouterr().err
+
+
+def test_csp_allows_only_the_rasa_server() -> None:
+    settings = server.Settings.from_env({"RASA_PORT": "5005"})
+    csp = server.security_headers(settings, "localhost:8080")["Content-Security-Policy"]
+    assert "connect-src 'self' http://localhost:5005 ws://localhost:5005;" in csp
+    assert "script-src 'self';" in csp
+    public = server.Settings.from_env({"CHAT_SOCKET_URL": "https://chat.example.org"})
+    assert (
+        "https://chat.example.org wss://chat.example.org"
+        in server.security_headers(public, "x")["Content-Security-Policy"]
+    )
+
+
+async def test_the_page_its_config_and_the_widget_are_served() -> None:
+    assert server.SOCKET_IO.is_file(), "run `make install` (npm ci in web/)"
+    app = server.make_app(server.Settings.from_env({"RASA_PORT": "5123"}))
+    async with TestClient(TestServer(app)) as client:
+        page = await client.get("/")
+        assert page.status == 200
+        assert 'id="chat-launcher"' in await page.text()
+        assert page.headers["X-Content-Type-Options"] == "nosniff"
+        config = await client.get("/config.js")
+        assert '"rasaPort": 5123' in await config.text()
+        vendor = await client.get("/vendor/socket.io.min.js")
+        assert vendor.status == 200 and vendor.content_type == "application/javascript"
+        assert (await client.get("/../credentials.yml")).status == 404
+        assert (await client.get("/server.py")).status == 404
