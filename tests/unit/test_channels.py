@@ -1,9 +1,12 @@
 """Channel helpers and settings (the webhooks themselves: tests/system/test_channels.py)."""
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from channels.common import (
     credential,
@@ -110,3 +113,27 @@ def test_whatsapp_sends_from_the_whatsapp_address() -> None:
 def test_a_telegram_secret_with_bad_characters_is_refused() -> None:
     with pytest.raises(ValueError, match="TELEGRAM_SECRET_TOKEN"):
         TelegramChannel.from_credentials({"access_token": "1:x", "secret_token": "a b"})
+
+
+def test_env_example_lists_every_channel_key() -> None:
+    root = Path(__file__).resolve().parents[2]
+    needed = set(
+        re.findall(r"\$\{([A-Z0-9_]+)\}", (root / "credentials.yml").read_text())
+    )
+    listed = set(
+        re.findall(r"^([A-Z0-9_]+)=", (root / ".env.example").read_text(), re.M)
+    )
+    assert needed, "credentials.yml reads its keys from the environment"
+    assert needed <= listed, sorted(needed - listed)
+
+
+def test_credentials_hold_no_secret_values() -> None:
+    root = Path(__file__).resolve().parents[2]
+    data = yaml.safe_load((root / "credentials.yml").read_text())
+    for channel, settings in data.items():
+        for key, value in (settings or {}).items():
+            if isinstance(value, str) and key not in (
+                "user_message_evt",
+                "bot_message_evt",
+            ):
+                assert re.fullmatch(r"\$\{[A-Z0-9_]+\}", value), (channel, key)
