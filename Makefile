@@ -14,7 +14,7 @@ CODE    := actions channels components scripts web tests
 export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help install browser spacy train run shell test lint format typecheck validate unit \
-        integration e2e nlu-gate system compare-pipelines lock clean
+        integration e2e nlu-gate system check-data compare-pipelines lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -70,6 +70,9 @@ typecheck: $(STAMP) ## mypy
 validate: $(STAMP) ## rasa data validate; every warning left must be explained
 	$(PY) scripts/validate_data.py
 
+check-data: $(STAMP) ## data checks beyond rasa: topics, answers, duplicates, payloads, contacts (file:line)
+	$(PY) scripts/check_data.py
+
 unit: $(STAMP) $(SPACY) $(WEBDEPS) ## unit tests (actions, components, grounding, config)
 	$(PYTEST) tests/unit -q
 
@@ -89,7 +92,7 @@ nlu-gate: train ## held-out NLU test set: fail below macro-F1 0.90
 system: train $(WEBDEPS) browser ## real servers: REST, the web widget in Chromium, channel webhooks
 	$(PYTEST) tests/system -q
 
-test: lint typecheck validate unit integration e2e nlu-gate system ## everything CI checks
+test: lint typecheck validate check-data unit integration e2e nlu-gate system ## everything CI checks
 
 compare-pipelines: $(STAMP) $(SPACY) ## train and score the pipeline variants (slow; docs/pipeline-comparison.md)
 	$(PY) scripts/compare_pipelines.py

@@ -41,7 +41,7 @@ _NAME_PREFIX = re.compile(
 # an optional final period so initials like "A.J." work.
 _NAME = re.compile(r"[^\W\d_]+(?:[ .'\-]+[^\W\d_]+)*\.?")
 _PHONE_FORMAT_HELP = (
-    "Please type a US number with its area code, for example 213-555-0143. "
+    "Please type a US number with its area code, for example 213-555-0199. "
     "For a number outside the US, start with + and the country code."
 )
 

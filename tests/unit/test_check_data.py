@@ -1,0 +1,171 @@
+"""`make check-data` (scripts/check_data.py): each check can fail, and says file:line."""
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+spec = importlib.util.spec_from_file_location(
+    "check_data", ROOT / "scripts" / "check_data.py"
+)
+assert spec and spec.loader
+check_data = importlib.util.module_from_spec(spec)
+sys.modules["check_data"] = check_data
+spec.loader.exec_module(check_data)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    for folder in (
+        "data",
+        "tests/nlu",
+        "tests/stories",
+        "config",
+        "actions",
+        "web/public",
+    ):
+        shutil.copytree(
+            ROOT / folder,
+            tmp_path / folder,
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
+    shutil.copy(ROOT / "domain.yml", tmp_path / "domain.yml")
+    return tmp_path
+
+
+def edit(path: Path, old: str, new: str) -> int:
+    """Replace the first `old` by `new`; return the 1-based line where `new` starts."""
+    text = path.read_text()
+    assert old in text, old
+    index = text.index(old)
+    path.write_text(text.replace(old, new, 1))
+    return text[:index].count("\n") + 1
+
+
+def messages(root: Path) -> list[str]:
+    return [str(p).replace(str(root) + "/", "") for p in check_data.check(root)]
+
+
+def test_the_project_data_passes() -> None:
+    assert check_data.check(ROOT) == []
+
+
+def test_a_phrasing_under_two_topics(project: Path) -> None:
+    nlu = project / "data/nlu/faq.yml"
+    line = edit(nlu, "  - intent: faq/uses\n    examples: |\n",
+                "  - intent: faq/uses\n    examples: |\n      - What is  clonazepam?\n") + 2  # fmt: skip
+    assert any(
+        m.startswith(
+            f"data/nlu/faq.yml:{line}: 'What is  clonazepam?' is under faq/uses and also under faq/what_is"
+        )
+        for m in messages(project)
+    ), messages(project)
+
+
+def test_a_held_out_phrasing_that_is_training_data(project: Path) -> None:
+    test_file = project / "tests/nlu/faq_test.yml"
+    line = edit(test_file, "  - intent: faq/what_is\n    examples: |\n",
+                "  - intent: faq/what_is\n    examples: |\n      - whats klonopin\n") + 2  # fmt: skip
+    assert (
+        f"tests/nlu/faq_test.yml:{line}: held-out phrasing 'whats klonopin' is also training data (data/nlu/faq.yml:12) -- reword it or remove one"
+        in messages(project)
+    )
+
+
+def test_an_answer_over_the_length_limit(project: Path) -> None:
+    answers = project / "data/responses/faq.yml"
+    line = edit(answers, "  utter_faq/uses:\n    - text: >-\n",
+                "  utter_faq/uses:\n    - text: >-\n        " + "word " * 90 + "\n")  # fmt: skip
+    found = [
+        m
+        for m in messages(project)
+        if m.startswith(f"data/responses/faq.yml:{line}: utter_faq/uses has")
+    ]
+    assert found and "the limit is 90" in found[0]
+
+
+@pytest.mark.parametrize(
+    "new, expected",
+    [
+        (
+            '\'/open_faq{{"faq_topic": "nope"}}\'',
+            "button opens faq/nope, which does not exist",
+        ),
+        ('\'/open_faq{"faq_topic": "uses"}\'', "write its braces doubled"),
+        (
+            '"/no_such_intent"',
+            "button sends /no_such_intent, an intent not in domain.yml",
+        ),
+    ],
+)
+def test_button_payloads(project: Path, new: str, expected: str) -> None:
+    answers = project / "data/responses/faq.yml"
+    line = edit(answers, '\'/open_faq{{"faq_topic": "uses"}}\'', new)
+    assert any(
+        m.startswith(f"data/responses/faq.yml:{line}: ") and expected in m
+        for m in messages(project)
+    )
+
+
+def test_a_contact_detail_written_outside_the_configuration(project: Path) -> None:
+    answers = project / "data/responses/faq.yml"
+    line = edit(
+        answers,
+        "Want to know more?",
+        "Call us at (213) 555-0142 or admissions@example.org.",
+    )
+    found = [
+        m for m in messages(project) if m.startswith(f"data/responses/faq.yml:{line}: ")
+    ]
+    assert any("the configured number (213) 555-0142" in m for m in found), found
+    assert any("e-mail address admissions@example.org" in m for m in found), found
+
+
+def test_a_new_topic_needs_an_answer_phrasings_tests_and_a_story(project: Path) -> None:
+    nlu = project / "data/nlu/faq.yml"
+    line = edit(nlu, "  - intent: faq/what_is\n",
+                "  - intent: faq/new_topic\n    examples: |\n      - a brand new question\n\n"
+                "  - intent: faq/what_is\n")  # fmt: skip
+    found = [
+        m
+        for m in messages(project)
+        if m.startswith(f"data/nlu/faq.yml:{line}: topic faq/new_topic")
+    ]
+    assert any("has no answer" in m for m in found), found
+    assert any("has 1 training phrasings, needs at least 12" in m for m in found)
+    assert any("has no test story" in m for m in found)
+    assert any(
+        "tests/nlu/faq_test.yml:1: topic faq/new_topic has 0 held-out" in m
+        for m in messages(project)
+    )
+
+
+def test_an_answer_without_phrasings(project: Path) -> None:
+    answers = project / "data/responses/faq.yml"
+    line = edit(
+        answers,
+        "  utter_faq/uses:\n",
+        "  utter_faq/orphan:\n    - text: An answer nobody asks for.\n\n  utter_faq/uses:\n",
+    )
+    assert (
+        f"data/responses/faq.yml:{line}: answer utter_faq/orphan has no training phrasings -- add `- intent: faq/orphan` to data/nlu/faq.yml"
+        in messages(project)
+    )
+
+
+def test_main_exits_1_and_prints_file_and_line(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edit(
+        project / "data/responses/faq.yml",
+        '"faq_topic": "uses"}}',
+        '"faq_topic": "nope"}}',
+    )
+    assert check_data.main(["--root", str(project)]) == 1
+    out = capsys.readouterr().out
+    assert "data/responses/faq.yml:" in out and "1 problem(s)" in out
+    assert check_data.main(["--root", str(ROOT)]) == 0
