@@ -14,7 +14,7 @@ CODE    := actions channels components scripts web tests
 export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help install browser spacy train run shell test lint format typecheck validate unit \
-        integration e2e nlu-gate system check-data compare-pipelines lock clean
+        integration e2e nlu-gate system check-data review accept-review compare-pipelines lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -72,6 +72,15 @@ validate: $(STAMP) ## rasa data validate; every warning left must be explained
 
 check-data: $(STAMP) ## data checks beyond rasa: topics, answers, duplicates, payloads, contacts (file:line)
 	$(PY) scripts/check_data.py
+
+review: $(STAMP) ## report on real conversations: unsure messages, topics, handoffs (var/review/)
+	$(PY) scripts/review.py $(if $(DB),--db "$(DB)") $(if $(THRESHOLD),--threshold $(THRESHOLD))
+
+accept-review: $(STAMP) ## add the messages labelled in var/review/review.yml to the training data, then check
+	$(PY) scripts/accept_review.py
+	@$(MAKE) --no-print-directory check-data validate
+	$(PYTEST) tests/unit -q
+	@echo "Accepted. Next: make train (the model learns them), then make test."
 
 unit: $(STAMP) $(SPACY) $(WEBDEPS) ## unit tests (actions, components, grounding, config)
 	$(PYTEST) tests/unit -q
