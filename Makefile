@@ -14,7 +14,7 @@ CODE    := actions channels components scripts web tests
 export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help install browser spacy train run shell test lint format typecheck validate unit \
-        integration e2e nlu-gate system check-data review accept-review compare-pipelines lock clean
+        integration e2e nlu-gate system check-data review accept-review accept-model compare-pipelines lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -95,8 +95,12 @@ e2e: train ## end-to-end test stories, failing on any prediction error
 	  || { tail -n 40 results/logs/e2e.log; cat results/e2e/failed_test_stories.yml 2>/dev/null; exit 1; }
 	@grep -E "Correct:|Accuracy" results/logs/e2e.log | head -n 5 || true
 
-nlu-gate: train ## held-out NLU test set: fail below macro-F1 0.90
+nlu-gate: train ## held-out NLU sets: fail below macro-F1 0.90, then the regression gate
 	$(PY) scripts/evaluate_nlu.py --model models/clonazepam-$$($(PY) scripts/model_fingerprint.py).tar.gz --out results/nlu
+	$(PY) scripts/regression_gate.py
+
+accept-model: nlu-gate ## record the current model's held-out figures as the accepted ones (commit config/accepted-model.json)
+	$(PY) scripts/regression_gate.py --accept
 
 system: train $(WEBDEPS) browser ## real servers: REST, the web widget in Chromium, channel webhooks
 	$(PYTEST) tests/system -q

@@ -1,12 +1,15 @@
 """FAQ navigation: buttons that open one answer, and "Did you mean ...?" on low confidence."""
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
+import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.config import PROJECT_ROOT
 from actions.handoff import ActionHandoffAdmissions
 
 FAQ_INTENT = "faq"
@@ -14,32 +17,21 @@ FALLBACK_INTENT = "nlu_fallback"
 FAQ_PREFIX = "utter_faq/"
 URGENT_INTENTS = {"emergency", "crisis"}
 
-# Button titles for "Did you mean ...?". Every FAQ topic needs one
-# (tests/unit/test_faq_actions.py checks it against the domain).
-TOPIC_TITLES: dict[str, str] = {
-    "what_is": "What clonazepam is",
-    "uses": "What it's prescribed for",
-    "forms": "The forms it comes in",
-    "how_it_works": "How it works",
-    "effects": "Effects and side effects",
-    "why_abused": "Why people misuse it",
-    "is_addictive": "Is it addictive?",
-    "signs": "Signs of addiction",
-    "withdrawal": "Withdrawal symptoms",
-    "home_detox": "Detoxing at home",
-    "stopping": "Stopping suddenly",
-    "long_term": "Long-term effects",
-    "overdose": "Overdose risk",
-    "treatment": "Treatment options",
-    "dual_diagnosis": "Dual diagnosis",
-    "mat": "Medication during detox",
-    "prevalence": "How common it is",
-    "family": "Helping a loved one",
-    "about_center": "About the center",
-    "cost_insurance": "Cost and insurance",
-    "location_visiting": "Location and visiting",
-    "dosage": "Questions about doses",
-}
+# Button titles for "Did you mean ...?" live with each topic in
+# knowledge/grounding.yml (topics.<topic>.title), where staff add a topic.
+TOPICS_FILE = PROJECT_ROOT / "knowledge" / "grounding.yml"
+
+
+@lru_cache(maxsize=1)
+def topic_titles() -> dict[str, str]:
+    """{topic: button title}, read once from knowledge/grounding.yml."""
+    data = yaml.safe_load(TOPICS_FILE.read_text(encoding="utf-8")) or {}
+    return {
+        str(topic): str(spec["title"])
+        for topic, spec in (data.get("topics") or {}).items()
+        if isinstance(spec, dict) and spec.get("title")
+    }
+
 
 # Non-FAQ intents worth offering as a guess, with their button.
 INTENT_BUTTONS: dict[str, tuple[str, str]] = {
@@ -118,8 +110,9 @@ def ranked_guesses(latest_message: dict[str, Any]) -> list[tuple[str, float]]:
 
 
 def _button_for(guess: str) -> dict[str, str] | None:
-    if guess in TOPIC_TITLES:
-        return {"title": TOPIC_TITLES[guess], "payload": faq_payload(guess)}
+    titles = topic_titles()
+    if guess in titles:
+        return {"title": titles[guess], "payload": faq_payload(guess)}
     if guess in INTENT_BUTTONS:
         title, payload = INTENT_BUTTONS[guess]
         return {"title": title, "payload": payload}

@@ -140,8 +140,29 @@ def main() -> int:
                 "f1": round(float(f), 3), "support": int(s)}
         for label, p, r, f, s in zip(labels, precision, recall, f1, support, strict=False)
     }  # fmt: skip
+    def accuracy_of(file: str) -> float:
+        pairs = [
+            (e, p)
+            for (_, e, f), p in zip(examples, predicted, strict=True)
+            if f == file
+        ]
+        return round(sum(e == p for e, p in pairs) / len(pairs), 4) if pairs else 1.0
+
+    def recall_of(label: str) -> float:
+        return (
+            round(float(per_label[label]["recall"]), 4) if label in per_label else 1.0
+        )
+
+    # the figures the regression gate (scripts/regression_gate.py) compares
+    sets = {
+        "faq_accuracy": accuracy_of("faq_test.yml"),
+        "crisis_recall": recall_of("crisis"),
+        "emergency_recall": recall_of("emergency"),
+        "traps_accuracy": accuracy_of("traps_test.yml"),
+    }
     report = {
         "model": str(args.model),
+        "sets": sets,
         "examples": len(examples),
         "macro_f1": round(macro_f1, 4),
         "accuracy": round(accuracy, 4),

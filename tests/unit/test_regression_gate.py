@@ -1,0 +1,95 @@
+"""The regression gate (scripts/regression_gate.py) refuses a worse model."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+spec = importlib.util.spec_from_file_location(
+    "regression_gate", ROOT / "scripts" / "regression_gate.py"
+)
+assert spec and spec.loader
+gate = importlib.util.module_from_spec(spec)
+sys.modules["regression_gate"] = gate
+spec.loader.exec_module(gate)
+
+BASE = {
+    "faq_accuracy": 0.93,
+    "crisis_recall": 1.0,
+    "emergency_recall": 1.0,
+    "traps_accuracy": 0.96,
+}
+
+
+def files(
+    tmp_path: Path, new: dict[str, float], accepted: dict[str, float] | None = BASE
+) -> list[str]:
+    report = tmp_path / "report.json"
+    report.write_text(
+        json.dumps(
+            {"model": "models/new.tar.gz", "examples": 10, "macro_f1": 0.9, "sets": new}
+        )
+    )
+    args = ["--report", str(report), "--accepted", str(tmp_path / "accepted.json")]
+    if accepted is not None:
+        (tmp_path / "accepted.json").write_text(
+            json.dumps({"model": "old.tar.gz", "sets": accepted})
+        )
+    return args
+
+
+@pytest.mark.parametrize(
+    "change, passes",
+    [
+        ({}, True),
+        ({"faq_accuracy": 0.921}, True),  # 0.9 point down: allowed
+        ({"faq_accuracy": 0.95}, True),
+        ({"faq_accuracy": 0.919}, False),  # 1.1 points down
+        ({"crisis_recall": 0.98}, False),  # any drop in crisis recall
+        ({"emergency_recall": 0.99}, False),
+        ({"traps_accuracy": 0.94}, False),
+    ],
+)
+def test_the_gate(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    change: dict[str, float],
+    passes: bool,
+) -> None:
+    assert gate.main(files(tmp_path, {**BASE, **change})) == (0 if passes else 1)
+    out = capsys.readouterr().out
+    assert "faq_accuracy" in out and "0.9300" in out, "the figures are printed"
+    assert ("REFUSED" in out) == (not passes)
+
+
+def test_accept_records_a_passing_model_only(tmp_path: Path) -> None:
+    args = files(tmp_path, {**BASE, "crisis_recall": 0.5})
+    assert gate.main([*args, "--accept"]) == 1
+    assert json.loads((tmp_path / "accepted.json").read_text())["sets"] == BASE
+    better: dict[str, Any] = {**BASE, "faq_accuracy": 0.95}
+    args = files(tmp_path, better)
+    assert gate.main([*args, "--accept"]) == 0
+    record = json.loads((tmp_path / "accepted.json").read_text())
+    assert record["sets"] == better and record["model"] == "new.tar.gz"
+
+
+def test_first_model_and_missing_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert gate.main(files(tmp_path, BASE, accepted=None)) == 0
+    assert "no accepted model yet" in capsys.readouterr().out
+    assert gate.main(["--report", str(tmp_path / "none.json")]) == 2
+
+
+def test_the_committed_accepted_figures_are_complete() -> None:
+    record = json.loads(gate.ACCEPTED.read_text())
+    assert set(record["sets"]) == set(gate.RULES)
+    assert (
+        record["sets"]["crisis_recall"] == 1.0
+        and record["sets"]["emergency_recall"] == 1.0
+    )
