@@ -14,7 +14,7 @@ CODE    := actions channels components scripts web tests
 export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help install browser spacy train run shell test lint format typecheck validate unit \
-        integration e2e nlu-gate system check-data review accept-review accept-model compare-pipelines lock clean
+        integration e2e nlu-gate system guide check-data ask review accept-review accept-model compare-pipelines lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -73,6 +73,9 @@ validate: $(STAMP) ## rasa data validate; every warning left must be explained
 check-data: $(STAMP) ## data checks beyond rasa: topics, answers, duplicates, payloads, contacts (file:line)
 	$(PY) scripts/check_data.py
 
+ask: train ## what the model does with one message: make ask Q="is klonopin addictive"
+	@PYTHONWARNINGS=ignore TF_CPP_MIN_LOG_LEVEL=3 $(PY) scripts/ask.py "$(Q)"
+
 review: $(STAMP) ## report on real conversations: unsure messages, topics, handoffs (var/review/)
 	$(PY) scripts/review.py $(if $(DB),--db "$(DB)") $(if $(THRESHOLD),--threshold $(THRESHOLD))
 
@@ -105,7 +108,10 @@ accept-model: nlu-gate ## record the current model's held-out figures as the acc
 system: train $(WEBDEPS) browser ## real servers: REST, the web widget in Chromium, channel webhooks
 	$(PYTEST) tests/system -q
 
-test: lint typecheck validate check-data unit integration e2e nlu-gate system ## everything CI checks
+guide: train $(WEBDEPS) ## follow docs/staff-guide.md on a throw-away copy: add a topic, accept a review, train, ask
+	$(PYTEST) tests/guide -q
+
+test: lint typecheck validate check-data unit integration e2e nlu-gate system guide ## everything CI checks
 
 compare-pipelines: $(STAMP) $(SPACY) ## train and score the pipeline variants (slow; docs/pipeline-comparison.md)
 	$(PY) scripts/compare_pipelines.py

@@ -34,8 +34,8 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-MIN_TRAINING = 12
-MIN_HELD_OUT = 5
+MIN_TRAINING = 14
+MIN_HELD_OUT = 10
 MAX_ANSWER_WORDS = 90
 
 PUBLIC_NUMBERS = {"18002221222", "18006624357"}  # Poison Help, SAMHSA
@@ -233,6 +233,41 @@ def check(root: Path = ROOT) -> list[Problem]:
         if topic not in by_topic and phrasings[0].intent.startswith("faq/"):
             problems.append(Problem(phrasings[0].path, phrasings[0].line - 2,
                 f"held-out phrasings for faq/{topic}, a topic with no training phrasings"))  # fmt: skip
+
+    # each topic's entry in knowledge/grounding.yml: a title, and facts or a kind
+    grounding_file = root / "knowledge" / "grounding.yml"
+    grounding: Any = yaml.safe_load(grounding_file.read_text(encoding="utf-8")) or {}
+    entries = grounding.get("topics") or {}
+    grounding_lines = grounding_file.read_text(encoding="utf-8").splitlines()
+    for topic, phrasings in sorted(by_topic.items()):
+        entry = entries.get(topic)
+        if not isinstance(entry, dict):
+            problems.append(Problem(phrasings[0].path, phrasings[0].line - 2,
+                f"topic faq/{topic} has no entry in knowledge/grounding.yml -- add its title, and its facts "
+                "or `kind: service` / `kind: cannot_answer` (docs/staff-guide.md, step 3)"))  # fmt: skip
+            continue
+        line = next(
+            (
+                i
+                for i, text in enumerate(grounding_lines, start=1)
+                if text == f"  {topic}:"
+            ),
+            1,
+        )
+        if not str(entry.get("title") or "").strip():
+            problems.append(
+                Problem(
+                    grounding_file,
+                    line,
+                    f'topic {topic} has no title -- add `title: "..."`',
+                )
+            )
+        if (
+            entry.get("kind") not in ("service", "cannot_answer")
+            and len(entry.get("facts") or []) < 2
+        ):
+            problems.append(Problem(grounding_file, line,
+                f"topic {topic} lists fewer than 2 facts from the article -- add them, or set a kind"))  # fmt: skip
 
     # duplicates: within training, across intents, training vs test
     seen: dict[str, Phrasing] = {}

@@ -27,6 +27,7 @@ def project(tmp_path: Path) -> Path:
         "config",
         "actions",
         "web/public",
+        "knowledge",
     ):
         shutil.copytree(
             ROOT / folder,
@@ -136,8 +137,9 @@ def test_a_new_topic_needs_an_answer_phrasings_tests_and_a_story(project: Path) 
         if m.startswith(f"data/nlu/faq.yml:{line}: topic faq/new_topic")
     ]
     assert any("has no answer" in m for m in found), found
-    assert any("has 1 training phrasings, needs at least 12" in m for m in found)
+    assert any("has 1 training phrasings, needs at least 14" in m for m in found)
     assert any("has no test story" in m for m in found)
+    assert any("has no entry in knowledge/grounding.yml" in m for m in found)
     assert any(
         "tests/nlu/faq_test.yml:1: topic faq/new_topic has 0 held-out" in m
         for m in messages(project)

@@ -1,0 +1,97 @@
+"""`make ask Q="..."`: what the trained model does with one message.
+
+Prints the intent or FAQ topic it picks, the confidence, whether the safety net
+stepped in, and the reply. For staff checking a change: no server is needed (the
+replies that need the action server, like handoffs, show only their static part).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def current_model() -> Path:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from model_fingerprint import fingerprint
+
+    return ROOT / "models" / f"clonazepam-{fingerprint()}.tar.gz"
+
+
+async def ask(model: Path, message: str) -> dict[str, Any]:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+    parse = await agent.parse_message(message)
+    replies = await agent.handle_text(message, sender_id=f"ask-{uuid.uuid4().hex[:8]}")
+    intent = parse.get("intent") or {}
+    topic, confidence = intent.get("name"), float(intent.get("confidence") or 0)
+    if topic == "faq":
+        response = ((parse.get("response_selector") or {}).get("faq") or {}).get(
+            "response"
+        ) or {}
+        topic = response.get("intent_response_key") or topic
+        confidence = min(confidence, float(response.get("confidence") or 0))
+    return {
+        "message": message,
+        "topic": topic,
+        "confidence": round(confidence, 3),
+        "safety_net": parse.get("safety_net"),
+        "replies": [r.get("text") for r in replies or [] if r.get("text")],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0] if __doc__ else None
+    )
+    parser.add_argument("message", help="the visitor's message")
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="default: the model of the current data",
+    )
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    if not args.message.strip():
+        print(
+            'ask: give a message, e.g. make ask Q="is klonopin addictive"',
+            file=sys.stderr,
+        )
+        return 2
+    model = args.model or current_model()
+    if not model.is_file():
+        print(
+            f"ask: no model for the current data ({model.name}) -- run `make train` first",
+            file=sys.stderr,
+        )
+        return 2
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    logging.basicConfig(level=logging.ERROR)
+    sys.path.insert(0, str(ROOT))  # the custom NLU component
+    os.chdir(ROOT)  # config.yml names the spaCy pipeline by a relative path
+    result = asyncio.run(ask(model, args.message))
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(f"message:    {result['message']}")
+        print(f"topic:      {result['topic']} (confidence {result['confidence']:.2f})")
+        if result["safety_net"] and (result["safety_net"] or {}).get("level"):
+            print(f"safety net: {result['safety_net']}")
+        for reply in result["replies"]:
+            print(f"reply:      {reply}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
