@@ -27,10 +27,16 @@ def current_model() -> Path:
     return ROOT / "models" / f"clonazepam-{fingerprint()}.tar.gz"
 
 
-async def ask(model: Path, message: str) -> dict[str, Any]:
+async def ask_all(model: Path, messages: list[str]) -> list[dict[str, Any]]:
     from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
 
+    configure_structlog(logging.ERROR)  # Rasa's structured debug lines go to stdout
     agent = Agent.load(str(model))
+    return [await ask(agent, message) for message in messages]
+
+
+async def ask(agent: Any, message: str) -> dict[str, Any]:
     parse = await agent.parse_message(message)
     replies = await agent.handle_text(message, sender_id=f"ask-{uuid.uuid4().hex[:8]}")
     intent = parse.get("intent") or {}
@@ -54,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0] if __doc__ else None
     )
-    parser.add_argument("message", help="the visitor's message")
+    parser.add_argument("messages", nargs="+", help="one or more visitor messages")
     parser.add_argument(
         "--model",
         type=Path,
@@ -63,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    if not args.message.strip():
+    if not all(m.strip() for m in args.messages):
         print(
             'ask: give a message, e.g. make ask Q="is klonopin addictive"',
             file=sys.stderr,
@@ -80,13 +86,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.ERROR)
     sys.path.insert(0, str(ROOT))  # the custom NLU component
     os.chdir(ROOT)  # config.yml names the spaCy pipeline by a relative path
-    result = asyncio.run(ask(model, args.message))
+    results = asyncio.run(ask_all(model, args.messages))
     if args.json:
-        print(json.dumps(result, indent=2))
-    else:
+        print(json.dumps(results, indent=2))
+        return 0
+    for result in results:
         print(f"message:    {result['message']}")
         print(f"topic:      {result['topic']} (confidence {result['confidence']:.2f})")
-        if result["safety_net"] and (result["safety_net"] or {}).get("level"):
+        if (result["safety_net"] or {}).get("level"):
             print(f"safety net: {result['safety_net']}")
         for reply in result["replies"]:
             print(f"reply:      {reply}")

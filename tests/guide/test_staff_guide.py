@@ -142,6 +142,10 @@ def test_the_staff_guide_adds_a_topic_and_a_review_that_the_next_model_answers(
     answer = run(dest, 'make ask Q="who reads these messages"')
     assert "topic:      faq/privacy" in answer, answer
     assert "reply:      I'm an automated assistant, not a person." in answer, answer
-    for text, _, _, topic in REVIEWED:
-        out = run(dest, f'make ask Q="{text}"')
-        assert f"topic:      {topic} " in out, out
+    texts = " ".join(f'"{text}"' for text, _, _, _ in REVIEWED)
+    results = json.loads(
+        run(dest, f".venv/bin/python scripts/ask.py --json {texts} 2>/dev/null")
+    )
+    assert [r["topic"] for r in results] == [
+        topic for _, _, _, topic in REVIEWED
+    ], results
