@@ -2,9 +2,7 @@
 SQLTrackerStore (a throw-away database, dropped afterwards; no skip)."""
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,17 +15,14 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from scripts import review
+
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
-spec = importlib.util.spec_from_file_location("review", ROOT / "scripts" / "review.py")
-assert spec and spec.loader
-review = importlib.util.module_from_spec(spec)
-sys.modules["review"] = review
-spec.loader.exec_module(review)
 
 
 @pytest.fixture

@@ -1,21 +1,14 @@
 """`make check-data` (scripts/check_data.py): each check can fail, and says file:line."""
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
+from scripts import check_data
+
 ROOT = Path(__file__).resolve().parents[2]
-spec = importlib.util.spec_from_file_location(
-    "check_data", ROOT / "scripts" / "check_data.py"
-)
-assert spec and spec.loader
-check_data = importlib.util.module_from_spec(spec)
-sys.modules["check_data"] = check_data
-spec.loader.exec_module(check_data)
 
 
 @pytest.fixture

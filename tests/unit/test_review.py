@@ -1,32 +1,20 @@
 """`make review` and `make accept-review` (scripts/review.py, scripts/accept_review.py)."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import sqlite3
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 import yaml
 
+from scripts import accept_review, review
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-review = load("review")
-accept_review = load("accept_review")
 DAY = 86_400.0
 T0 = 1_764_000_000.0
 

@@ -1,19 +1,14 @@
 """The website page server (web/server.py): settings, headers, routes."""
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from web import server
+
 ROOT = Path(__file__).resolve().parents[2]
-spec = importlib.util.spec_from_file_location("web_server", ROOT / "web" / "server.py")
-assert spec and spec.loader
-server = importlib.util.module_from_spec(spec)
-sys.modules["web_server"] = server
-spec.loader.exec_module(server)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,1 @@
+"""The demo website page and its server (web/server.py)."""
