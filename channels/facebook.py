@@ -28,6 +28,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.common import api_base, credential, forbidden, not_configured, plain_text
+from channels.payloads import guard
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +150,7 @@ class _Messenger(Messenger):
         try:
             await self.on_new_message(
                 UserMessage(
-                    text,
+                    guard(text),
                     out_channel,
                     sender_id,
                     input_channel=self.name(),

@@ -18,6 +18,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.common import api_base, credential, forbidden, not_configured, plain_text
+from channels.payloads import guard
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +103,18 @@ class SlackChannel(SlackInput):
             return None
 
         return blueprint
+
+    async def process_message(
+        self,
+        request: Request,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        text: str,
+        sender_id: str | None,
+        metadata: dict[str, Any] | None,
+    ) -> Any:
+        return await super().process_message(
+            request, on_new_message, guard(text), sender_id, metadata
+        )
 
     def get_output_channel(
         self, channel: str | None = None, thread_id: str | None = None

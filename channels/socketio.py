@@ -24,6 +24,8 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
+from channels.payloads import guard
+
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 2000
@@ -112,7 +114,7 @@ class WebChatInput(SocketIOInput):
             metadata = data.get(self.metadata_key)
             await on_new_message(
                 UserMessage(
-                    text,
+                    guard(text),
                     output,
                     sender_id,
                     input_channel=self.name(),

@@ -35,6 +35,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.common import api_base, credential, forbidden, not_configured, plain_text
+from channels.payloads import guard
 
 logger = logging.getLogger(__name__)
 
@@ -159,7 +160,7 @@ class TelegramChannel(TelegramInput):
             try:
                 await on_new_message(
                     UserMessage(
-                        text,
+                        guard(text),
                         out_channel,
                         str(chat_id),
                         input_channel=self.name(),

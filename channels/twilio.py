@@ -37,6 +37,7 @@ from channels.common import (
     plain_text,
     resolve_numbered_reply,
 )
+from channels.payloads import guard
 
 logger = logging.getLogger(__name__)
 
@@ -172,7 +173,7 @@ class TwilioSmsInput(TwilioInput):
             if not text.strip():
                 text = "/greet"  # an empty SMS (e.g. a picture only): say hello
             events = await conversation_events(request, sender)
-            text = resolve_numbered_reply(text.replace("¡", "@"), events)
+            text = guard(resolve_numbered_reply(text.replace("¡", "@"), events))
             out_channel = self.get_output_channel()
             try:
                 await on_new_message(

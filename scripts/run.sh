@@ -69,7 +69,7 @@ pids+=($!)
 wait_for "http://127.0.0.1:${ACTION_PORT}/health" action-server "${pids[0]}" 60
 
 echo "Starting the Rasa server on port ${RASA_PORT} with $model (log: results/logs/rasa-server.log) ..."
-.venv/bin/rasa run --model "$model" --port "${RASA_PORT}" --endpoints endpoints.yml \
+.venv/bin/python -m scripts.rasa_server run --model "$model" --port "${RASA_PORT}" --endpoints endpoints.yml \
   --credentials credentials.yml --cors ${CORS_ORIGINS//,/ } \
   </dev/null >results/logs/rasa-server.log 2>&1 &
 pids+=($!)

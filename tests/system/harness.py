@@ -7,6 +7,7 @@ import re
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -29,17 +30,27 @@ def port_open(port: int) -> bool:
 
 
 class Bot:
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, timeout: float = 60) -> None:
         self.url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
+        self.timeout = timeout
 
-    def say(self, sender: str, message: str) -> list[dict[str, Any]]:
-        body = json.dumps({"sender": sender, "message": message}).encode()
+    def post(self, body: bytes) -> tuple[int, Any]:
+        """Any body; (status, decoded JSON) also for 4xx answers."""
         request = urllib.request.Request(
             self.url, data=body, headers={"Content-Type": "application/json"}
         )
-        with urllib.request.urlopen(request, timeout=60) as response:
-            replies: list[dict[str, Any]] = json.loads(response.read())
-        return replies
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
+    def say(self, sender: str, message: str) -> list[dict[str, Any]]:
+        status, replies = self.post(
+            json.dumps({"sender": sender, "message": message}).encode()
+        )
+        assert status == 200, (status, replies)
+        return list(replies)
 
 
 def start(

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sqlite3
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -132,20 +134,43 @@ def test_unconfigured_channels_answer_503_and_sigterm_stops_every_server(
     assert not port_open(int(env["ACTION_PORT"]))
 
 
-def test_emergency_text_does_not_need_the_action_server(tmp_path: Path) -> None:
+def hanging_server(port: int) -> None:
+    """An action server that accepts the call and never answers (a hung server)."""
+
+    def serve() -> None:
+        with socket.socket() as server:
+            server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            server.bind(("127.0.0.1", port))
+            server.listen(16)
+            held = []
+            while True:
+                conn, _ = server.accept()
+                held.append(conn)  # read nothing, answer nothing
+
+    threading.Thread(target=serve, daemon=True).start()
+
+
+@pytest.mark.parametrize("action_server", ["down", "hung"])
+def test_911_and_988_come_quickly_when_the_action_server_is_down_or_hung(
+    tmp_path: Path, action_server: str
+) -> None:
     env = base_env(tmp_path)
-    # point the Rasa server at an action server that is not running
-    env["ACTION_SERVER_URL"] = f"http://127.0.0.1:{free_port()}/webhook"
-    model = model_path()
-    cmd = [str(ROOT / ".venv/bin/rasa"), "run", "--model", model, "--port", env["RASA_PORT"],
-           "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"]  # fmt: skip
+    port = free_port()
+    if action_server == "hung":
+        hanging_server(port)
+    env["ACTION_SERVER_URL"] = f"http://127.0.0.1:{port}/webhook"
+    env["ACTION_TIMEOUT_SECONDS"] = "3"
+    cmd = [str(ROOT / ".venv/bin/python"), "-m", "scripts.rasa_server", "run", "--model", model_path(),
+           "--port", env["RASA_PORT"], "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"]  # fmt: skip
     proc = start(env, cmd, "Rasa server is up and running", tmp_path / "rasa.log")
     try:
-        bot = Bot(int(env["RASA_PORT"]))
+        # Rasa's own default would wait 300 s for the action: these calls would time out
+        bot = Bot(int(env["RASA_PORT"]), timeout=30)
         emergency = texts(bot.say("s-down-1", "she is having a seizure right now"))
         crisis = texts(bot.say("s-down-2", "i want to kill myself"))
         assert emergency and "911" in emergency[0]
         assert crisis and "988" in crisis[0]
+        assert texts(bot.say("s-down-3", "what is klonopin")), "and it keeps answering"
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=60)
