@@ -51,6 +51,7 @@ run: train $(WEBDEPS) ## set up everything, train if needed, start the servers a
 
 shell: train ## chat in the terminal (starts the action server too)
 	@ACTION_PORT=$${ACTION_PORT:-5055}; \
+	  export ACTION_SERVER_TOKEN=$${ACTION_SERVER_TOKEN:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(32))')}; \
 	  $(PY) -m actions.server --port $$ACTION_PORT >results/logs/action-server.log 2>&1 & apid=$$!; \
 	  trap "kill $$apid" EXIT; \
 	  ACTION_SERVER_URL=http://127.0.0.1:$$ACTION_PORT/webhook TRACKER_DB=var/tracker.sqlite3 \

@@ -50,6 +50,7 @@ ENV_KEYS: tuple[str, ...] = (
     "NOTIFY_INTERVAL_SECONDS",
     "ACTION_PORT",
     "SANIC_HOST",
+    "ACTION_SERVER_TOKEN",
 )
 
 # 555-0100 .. 555-0199 are reserved for fictional use in North America.
@@ -109,6 +110,7 @@ class Settings:
     smtp: SmtpSettings | None
     action_host: str
     action_port: int
+    action_token: str | None = field(repr=False)
     notify_interval_seconds: float
     contacts_file: Path
     fictional_keys: tuple[str, ...]
@@ -261,6 +263,15 @@ def _read_contacts_file(path: Path) -> dict[str, Any]:
     return section
 
 
+def _token(key: str, value: str | None) -> str | None:
+    """A shared secret: 16+ printable characters, or None when unset."""
+    if value is None:
+        return None
+    if len(value) < 16 or not value.isprintable() or " " in value:
+        raise ConfigError(key, "must be at least 16 characters, without spaces")
+    return value
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and validate configuration. Raises :class:`ConfigError`."""
     env = _clean_env(os.environ if environ is None else environ)
@@ -322,6 +333,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         # All interfaces by default, like rasa_sdk (the server runs in a container).
         action_host=env.get("SANIC_HOST", "127.0.0.1"),
         action_port=_int("ACTION_PORT", env.get("ACTION_PORT", "5055"), 1, 65535),
+        action_token=_token("ACTION_SERVER_TOKEN", env.get("ACTION_SERVER_TOKEN")),
         notify_interval_seconds=_interval(env.get("NOTIFY_INTERVAL_SECONDS", "15")),
         contacts_file=contacts_file,
         fictional_keys=tuple(fictional),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hmac
 import logging
 import sys
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 from rasa_sdk import utils as sdk_utils
 from rasa_sdk.endpoint import create_app
 from rasa_sdk.plugin import plugin_manager
-from sanic import Sanic
+from sanic import Sanic, response
 
 from actions import redact
 from actions.config import ConfigError, Settings, get_settings
@@ -58,8 +59,23 @@ def warn_about_notifications(settings: Settings) -> None:
 
 def build_app(settings: Settings) -> Sanic:
     """The rasa_sdk app plus the background notifier."""
-    app = create_app("actions", cors_origins="*")
+    # Only the Rasa server calls this server, never a browser: no CORS.
+    app = create_app("actions", cors_origins=None)
     plugin_manager().hook.attach_sanic_app_extensions(app=app)
+
+    expected = f"Bearer {settings.action_token}".encode()
+
+    @app.middleware("request")
+    async def require_token(request: Any) -> Any:
+        """Every call but /health must carry the shared secret (endpoints.yml)."""
+        if request.path == "/health":
+            return None
+        given = (request.headers.get("Authorization") or "").encode()
+        if settings.action_token and hmac.compare_digest(given, expected):
+            return None
+        return response.json(
+            {"error": "missing or wrong action server token"}, status=401
+        )
 
     async def start_notifier(app: Sanic, _loop: Any) -> None:
         try:
@@ -114,6 +130,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Invalid configuration, not starting: {exc}", file=sys.stderr)
         return 2
 
+    if not settings.action_token:
+        print(
+            "ACTION_SERVER_TOKEN is not set: the action server only answers calls that "
+            "carry this shared secret (scripts/run.sh sets a random one per run).",
+            file=sys.stderr,
+        )
+        return 2
     sdk_utils.configure_colored_logging(logging.DEBUG if args.debug else logging.INFO)
     sdk_utils.update_sanic_log_level()
     redact.install()

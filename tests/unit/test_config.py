@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from actions import config, server
-from actions.config import ConfigError, load_settings
+from actions.config import ConfigError, get_settings, load_settings
 
 pytestmark = pytest.mark.usefixtures("isolated_config")
 
@@ -229,3 +229,22 @@ def test_server_warns_loudly_about_fictional_defaults(
     with caplog.at_level(logging.WARNING, logger="actions.server"):
         assert server.warn_about_defaults(load_settings(REAL_LOOKING)) is False
     assert caplog.records == []
+
+
+def test_action_server_token_must_be_long_enough() -> None:
+    assert load_settings({"ACTION_SERVER_TOKEN": "x" * 16}).action_token == "x" * 16
+    assert load_settings({}).action_token is None
+    with pytest.raises(ConfigError, match="ACTION_SERVER_TOKEN"):
+        load_settings({"ACTION_SERVER_TOKEN": "short"})
+
+
+def test_the_action_server_refuses_to_start_without_a_token(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("ACTION_SERVER_TOKEN", raising=False)
+    get_settings.cache_clear()
+    try:
+        assert server.main(["--port", "1"]) == 2
+    finally:
+        get_settings.cache_clear()
+    assert "ACTION_SERVER_TOKEN is not set" in capsys.readouterr().err

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -310,6 +311,7 @@ def test_server_runs_actions_delivers_in_background_and_stops_cleanly(
         NOTIFY_WEBHOOK_URL=webhook.url,
         NOTIFY_INTERVAL_SECONDS="1",
         SANIC_HOST="127.0.0.1",
+        ACTION_SERVER_TOKEN="unit-test-shared-secret",
     )
     process = subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "actions.server", "--port", str(port)],
@@ -347,10 +349,23 @@ def test_server_runs_actions_delivers_in_background_and_stops_cleanly(
                 "latest_action_name": "action_listen",
             },
         }
+        # without the shared secret, or with a wrong one: refused, nothing runs
+        for auth in ({}, {"Authorization": "Bearer wrong-secret-of-some-length"}):
+            refused = urllib.request.Request(  # noqa: S310 - http://127.0.0.1 only
+                f"{base}/webhook",
+                data=json.dumps(call).encode(),
+                headers={"Content-Type": "application/json", **auth},
+            )
+            with pytest.raises(urllib.error.HTTPError) as error:
+                urllib.request.urlopen(refused, timeout=10)  # noqa: S310
+            assert error.value.code == 401
         request = urllib.request.Request(  # noqa: S310 - http://127.0.0.1 only
             f"{base}/webhook",
             data=json.dumps(call).encode(),
-            headers={"Content-Type": "application/json"},
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": "Bearer unit-test-shared-secret",
+            },
         )
         with urllib.request.urlopen(request, timeout=10) as r:  # noqa: S310
             result = json.loads(r.read())
