@@ -14,7 +14,7 @@ CODE    := actions channels components scripts web tests
 export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help install browser spacy train run shell test lint format typecheck validate unit \
-        integration e2e nlu-gate system guide check-data ask review accept-review accept-model compare-pipelines lock clean
+        integration e2e nlu-gate system guide check-data ask review accept-review accept-model bench compare-pipelines lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -113,6 +113,9 @@ guide: train $(WEBDEPS) ## follow docs/staff-guide.md on a throw-away copy: add 
 	$(PYTEST) tests/guide -q
 
 test: lint typecheck validate check-data unit integration e2e nlu-gate system guide ## everything CI checks
+
+bench: train $(WEBDEPS) ## this assistant vs a stock `rasa init` one at 1/10/50 visitors (results/bench.json, .png)
+	$(PY) scripts/bench.py
 
 compare-pipelines: $(STAMP) $(SPACY) ## train and score the pipeline variants (slow; docs/pipeline-comparison.md)
 	$(PY) scripts/compare_pipelines.py

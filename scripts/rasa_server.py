@@ -21,9 +21,13 @@ def action_timeout(env: dict[str, str]) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise SystemExit(f"ACTION_TIMEOUT_SECONDS must be a number of seconds, not {raw!r}") from None
+        raise SystemExit(
+            f"ACTION_TIMEOUT_SECONDS must be a number of seconds, not {raw!r}"
+        ) from None
     if not 0.5 <= value <= 300:
-        raise SystemExit(f"ACTION_TIMEOUT_SECONDS must be between 0.5 and 300, not {value}")
+        raise SystemExit(
+            f"ACTION_TIMEOUT_SECONDS must be between 0.5 and 300, not {value}"
+        )
     return value
 
 
