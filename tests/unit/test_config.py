@@ -248,3 +248,18 @@ def test_the_action_server_refuses_to_start_without_a_token(
     finally:
         get_settings.cache_clear()
     assert "ACTION_SERVER_TOKEN is not set" in capsys.readouterr().err
+
+
+def test_endpoints_send_the_shared_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rasa.core.utils import AvailableEndpoints
+
+    monkeypatch.setenv("ACTION_SERVER_URL", "http://127.0.0.1:5055/webhook")
+    monkeypatch.setenv("ACTION_SERVER_TOKEN", "a-shared-secret-of-some-length")
+    monkeypatch.setenv("TRACKER_DB", "var/tracker.sqlite3")
+    endpoints = AvailableEndpoints.read_endpoints(
+        str(config.PROJECT_ROOT / "endpoints.yml")
+    )
+    assert endpoints.action is not None
+    assert endpoints.action.headers == {
+        "Authorization": "Bearer a-shared-secret-of-some-length"
+    }
