@@ -17,6 +17,8 @@ export ACTION_SERVER_URL="${ACTION_SERVER_URL:-http://127.0.0.1:${ACTION_PORT}/w
 # The shared secret between the Rasa server and the action server.
 export ACTION_SERVER_TOKEN="${ACTION_SERVER_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')}"
 export TRACKER_DB="${TRACKER_DB:-var/tracker.sqlite3}"
+# endpoints.yml (SQLite, one server) or config/endpoints.scale.yml (PostgreSQL + Redis)
+ENDPOINTS="${ENDPOINTS:-endpoints.yml}"
 export WEB_PORT="${WEB_PORT:-8080}"
 export CORS_ORIGINS="${CORS_ORIGINS:-http://localhost:${WEB_PORT},http://127.0.0.1:${WEB_PORT}}"
 # credentials.yml reads every channel's keys from the environment; a channel whose
@@ -71,7 +73,7 @@ pids+=($!)
 wait_for "http://127.0.0.1:${ACTION_PORT}/health" action-server "${pids[0]}" 60
 
 echo "Starting the Rasa server on port ${RASA_PORT} with $model (log: results/logs/rasa-server.log) ..."
-.venv/bin/python -m scripts.rasa_server run --model "$model" --port "${RASA_PORT}" --endpoints endpoints.yml \
+.venv/bin/python -m scripts.rasa_server run --model "$model" --port "${RASA_PORT}" --endpoints "${ENDPOINTS}" \
   --credentials credentials.yml --cors ${CORS_ORIGINS//,/ } \
   </dev/null >results/logs/rasa-server.log 2>&1 &
 pids+=($!)
