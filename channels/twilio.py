@@ -172,8 +172,12 @@ class TwilioSmsInput(TwilioInput):
                 return response.text("From and Body are required", status=400)
             if not text.strip():
                 text = "/greet"  # an empty SMS (e.g. a picture only): say hello
-            events = await conversation_events(request, sender)
-            text = guard(resolve_numbered_reply(text.replace("¡", "@"), events))
+            text = text.replace("¡", "@")
+            if text.strip().rstrip(".").isdigit():  # only a number can answer buttons
+                text = resolve_numbered_reply(
+                    text, await conversation_events(request, sender)
+                )
+            text = guard(text)
             out_channel = self.get_output_channel()
             try:
                 await on_new_message(

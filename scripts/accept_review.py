@@ -24,25 +24,21 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scripts.check_data import domain_intents, normalise, read_phrasings  # noqa: E402
+
 TOPIC_RE = re.compile(r"^(faq/)?[a-z][a-z0-9_]*$")
 MASKS = ("[name]", "[phone]", "[email]")
 
 
-def normalise(text: str) -> str:
-    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
-
-
 def known_phrasings(root: Path) -> set[str]:
-    found: set[str] = set()
-    for path in list((root / "data" / "nlu").glob("*.yml")) + list(
-        (root / "tests" / "nlu").glob("*.yml")
-    ):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip().startswith("- ") and not line.lstrip().startswith(
-                "- intent:"
-            ):
-                found.add(normalise(line.strip()[2:]))
-    return found
+    """Every training and test phrasing, normalised as check-data compares them."""
+    files = [
+        *(root / "data" / "nlu").glob("*.yml"),
+        *(root / "tests" / "nlu").glob("*.yml"),
+    ]
+    return {normalise(p.text) for path in files for p in read_phrasings(path)}
 
 
 def find_block(root: Path, intent: str) -> tuple[Path, int] | None:
@@ -162,13 +158,8 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    domain: Any = yaml.safe_load((root / "domain.yml").read_text(encoding="utf-8"))
-    intents = {
-        next(iter(i)) if isinstance(i, dict) else str(i)
-        for i in domain.get("intents") or []
-    }
     try:
-        added, problems = accept(root, review_file, intents)
+        added, problems = accept(root, review_file, domain_intents(root / "domain.yml"))
     except yaml.YAMLError as error:
         print(
             f"accept-review: {review_file} is not valid YAML: {error}", file=sys.stderr

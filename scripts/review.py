@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from actions.redact import redact as mask_phones  # noqa: E402
+from scripts.check_data import normalise  # noqa: E402
 
 DEFAULT_THRESHOLD = 0.7
 GROUP_SIMILARITY = 0.45
@@ -83,10 +84,6 @@ class Review:
     unsure: list[Message] = field(default_factory=list)
     topics: Counter[str] = field(default_factory=Counter)
     handoffs: list[tuple[float, str]] = field(default_factory=list)
-
-
-def normalise(text: str) -> str:
-    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
 
 
 # --------------------------------------------------------------------------- masking
