@@ -1,0 +1,188 @@
+"""Memoise the TensorFlow forward passes of DIET, the ResponseSelector and TED.
+
+Profiling the Rasa server under load (py-spy, `make bench`) showed that about
+40 % of its time goes into `RasaModel.run_inference`: one TensorFlow call per
+model per message, most of it TensorFlow's per-call overhead rather than
+arithmetic. Each call is a pure function of the model's weights (fixed once the
+model is loaded) and of its input features, so the same features always give the
+same outputs. Visitors repeat themselves a lot: every button click sends one of
+a few dozen payloads, "hi", "yes", "thanks" come back all the time, and after a
+bot answer TED sees the same few dialogue states over and over.
+
+`install()` wraps `RasaModel.run_inference` with a bounded LRU cache keyed by
+the model and a digest of every input feature array (dense or sparse), so a
+repeated input skips TensorFlow and gets a copy of the earlier outputs. An input
+never seen before runs the model as usual. Featurisation still runs for every
+message; only the forward pass is skipped.
+
+The cache lives in one server process's memory and holds model outputs only
+(numbers, no message text). `INFERENCE_CACHE_SIZE` sets its number of entries
+(default 4096; 0 turns it off).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SIZE = 4096
+MAX_SIZE = 1_000_000
+
+
+@dataclass
+class Stats:
+    hits: int = 0
+    misses: int = 0
+
+    @property
+    def hit_rate(self) -> float:
+        total = self.hits + self.misses
+        return self.hits / total if total else 0.0
+
+
+def cache_size(env: Mapping[str, str]) -> int:
+    """The number of entries from INFERENCE_CACHE_SIZE; a clear error if invalid."""
+    raw = env.get("INFERENCE_CACHE_SIZE") or str(DEFAULT_SIZE)
+    try:
+        size = int(raw)
+    except ValueError:
+        raise SystemExit(
+            f"INFERENCE_CACHE_SIZE must be a whole number of entries, not {raw!r}"
+        ) from None
+    if not 0 <= size <= MAX_SIZE:
+        raise SystemExit(
+            f"INFERENCE_CACHE_SIZE must be between 0 and {MAX_SIZE}, not {size}"
+        )
+    return size
+
+
+def _feed(digest: Any, value: Any) -> None:
+    """Feed every bit of ``value`` that can change a model's output to ``digest``."""
+    if isinstance(value, Mapping):
+        digest.update(b"{")
+        for key in sorted(value, key=str):
+            digest.update(str(key).encode() + b":")
+            _feed(digest, value[key])
+        digest.update(b"}")
+    elif scipy.sparse.issparse(value):
+        coo = value.tocoo()
+        digest.update(f"sparse{coo.shape}{coo.dtype}".encode())
+        for part in (coo.row, coo.col, coo.data):
+            digest.update(np.ascontiguousarray(part).tobytes())
+    elif isinstance(value, np.ndarray) and value.dtype != object:
+        digest.update(f"dense{value.shape}{value.dtype}".encode())
+        digest.update(np.ascontiguousarray(value).tobytes())
+    elif isinstance(value, np.ndarray | list | tuple):
+        digest.update(f"seq{len(value)}[".encode())
+        for item in value:
+            _feed(digest, item)
+        digest.update(b"]")
+    elif value is None or isinstance(value, bool | int | float | str | np.generic):
+        digest.update(f"{type(value).__name__}={value!r};".encode())
+    else:
+        raise TypeError(f"cannot digest a {type(value).__name__} model input")
+
+
+def input_digest(data: Any, batch_size: Any, output_keys: Any) -> bytes:
+    digest = hashlib.blake2b(digest_size=20)
+    _feed(digest, data)
+    _feed(digest, (repr(batch_size), repr(output_keys)))
+    return digest.digest()
+
+
+class InferenceCache:
+    """A thread-safe LRU map from (model, input digest) to model outputs."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.stats = Stats()
+        self._entries: OrderedDict[tuple[int, bytes], Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[int, bytes]) -> Any | None:
+        with self._lock:
+            outputs = self._entries.get(key)
+            if outputs is None:
+                self.stats.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.stats.hits += 1
+        return copy.deepcopy(outputs)
+
+    def put(self, key: tuple[int, bytes], outputs: Any) -> None:
+        kept = copy.deepcopy(outputs)
+        with self._lock:
+            self._entries[key] = kept
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+_installed: InferenceCache | None = None
+_tokens = itertools.count(1)
+
+
+def _token_of(model: Any) -> int:
+    """A number for this model object, never reused (unlike id()) if a model is
+    replaced by another one."""
+    token = getattr(model, "_inference_cache_token", None)
+    if token is None:
+        token = next(_tokens)
+        model._inference_cache_token = token
+    return int(token)
+
+
+def install(size: int) -> InferenceCache | None:
+    """Wrap `RasaModel.run_inference` with a cache of ``size`` entries (0: none).
+
+    Call it once, before the model is loaded. Returns the cache (for its stats).
+    """
+    global _installed
+    if size == 0:
+        return None
+    if _installed is not None:
+        return _installed
+    from rasa.utils.tensorflow.models import RasaModel
+
+    cache = InferenceCache(size)
+    original: Callable[..., Any] = RasaModel.run_inference
+
+    def run_inference(
+        self: RasaModel,
+        model_data: Any,
+        batch_size: Any = 1,
+        output_keys_expected: Any = None,
+    ) -> Any:
+        try:
+            key = (
+                _token_of(self),
+                input_digest(model_data.data, batch_size, output_keys_expected),
+            )
+        except TypeError as error:  # an input kind this module does not know
+            logger.debug("inference cache bypassed: %s", error)
+            return original(self, model_data, batch_size, output_keys_expected)
+        outputs = cache.get(key)
+        if outputs is None:
+            outputs = original(self, model_data, batch_size, output_keys_expected)
+            cache.put(key, outputs)
+        return outputs
+
+    RasaModel.run_inference = run_inference
+    _installed = cache
+    logger.info("TensorFlow inference cache on: %d entries", size)
+    return cache
