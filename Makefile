@@ -13,7 +13,7 @@ CODE    := actions channels components scripts web tests
 
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install browser spacy train run shell test lint format typecheck validate unit \
+.PHONY: help install browser nginx spacy train run run-cluster shell test lint format typecheck validate unit \
         integration e2e nlu-gate system guide check-data ask review accept-review accept-model bench compare-pipelines lock clean
 
 help: ## list the targets
@@ -36,6 +36,9 @@ $(WEBDEPS): web/package.json web/package-lock.json
 browser: ## make sure Chromium is there for the browser tests (Debian's package)
 	@scripts/install_browser.sh
 
+nginx: ## make sure nginx is there for the load balancer of run-cluster and its test (Debian's package)
+	@scripts/install_nginx.sh
+
 install: $(STAMP) $(WEBDEPS) ## create .venv, install the pinned Python and npm dependencies
 
 $(SPACY): requirements/spacy-vectors.txt scripts/build_spacy.py | $(STAMP)
@@ -48,6 +51,9 @@ train: $(STAMP) $(SPACY) ## train the model if data, domain or config changed
 
 run: train $(WEBDEPS) ## set up everything, train if needed, start the servers and the web page
 	@scripts/run.sh
+
+run-cluster: train $(WEBDEPS) nginx ## like run, with RASA_SERVERS Rasa servers (2) behind nginx; needs PostgreSQL and Redis
+	@scripts/run_cluster.sh
 
 shell: train ## chat in the terminal (starts the action server too)
 	@ACTION_PORT=$${ACTION_PORT:-5055}; \
@@ -106,7 +112,7 @@ nlu-gate: train ## held-out NLU sets: fail below macro-F1 0.90, then the regress
 accept-model: nlu-gate ## record the current model's held-out figures as the accepted ones (commit config/accepted-model.json)
 	$(PY) scripts/regression_gate.py --accept
 
-system: train $(WEBDEPS) browser ## real servers: REST, the web widget in Chromium, channel webhooks
+system: train $(WEBDEPS) browser nginx ## real servers: REST, the web widget in Chromium, channel webhooks
 	$(PYTEST) tests/system -q
 
 guide: train $(WEBDEPS) ## follow docs/staff-guide.md on a throw-away copy: add a topic, accept a review, train, ask
