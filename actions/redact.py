@@ -1,14 +1,21 @@
-"""Keep visitors' phone numbers and names out of the logs.
+"""Keep visitors' phone numbers, e-mail addresses and names out of the logs.
 
 :class:`PiiFilter` masks phone-like digit runs (7+ digits, with the usual
-separators) and the names visitors gave for a callback. :func:`install` attaches
-it to every existing handler and wraps the log-record factory, so handlers added
-later (Sanic's, pytest's) get redacted records too. The action server installs it
-at start-up. This is a safety net: the actions never log slot values anyway.
+separators), e-mail addresses, the values of the callback form's slots wherever
+a log line spells them out (Rasa's ``SlotSet(key: callback_name, value: ...)``,
+its slot dump, ``"callback_time": "..."``), the names visitors gave for a callback
+(:func:`remember_name`) and their other answers to the form
+(:func:`remember_phrase`), also JSON-escaped as Rasa's structured log lines
+carry them, and credentials in URLs (``?access_token=...``). :func:`install`
+attaches it to every existing handler and wraps the log-record factory, so
+handlers added later (Sanic's, pytest's) get redacted records too. The action
+server installs it at start-up, the Rasa server too (``channels.log_redaction``).
+This is a safety net: the actions never log slot values anyway.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -19,37 +26,105 @@ from typing import Any
 
 PHONE_MASK = "[phone]"
 NAME_MASK = "[name]"
+EMAIL_MASK = "[email]"
+ANSWER_MASK = "[callback answer]"
 _MAX_NAMES = 5000
+_MIN_PHRASE = 4  # shorter answers ("no", "ok") would mask ordinary words
+
+EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+SECRET_MASK = "[secret]"  # noqa: S105 - the mask, not a secret
+# Credentials in a URL's query, as HTTP client libraries log it at DEBUG
+# (Messenger's "POST /me/messages?access_token=...").
+_URL_SECRET = re.compile(
+    r"([?&](?:access_token|auth_token|token|api_key|key|secret)=)[^&\s\"'#]+",
+    re.IGNORECASE,
+)
+
+# The callback form's slots, and the mask of each one's value.
+FORM_SLOT_MASKS = {
+    "callback_name": NAME_MASK,
+    "callback_phone": PHONE_MASK,
+    "callback_time": ANSWER_MASK,
+}
+_SLOT = "(" + "|".join(FORM_SLOT_MASKS) + ")"
+_EMPTY_VALUES = ("", "None", "null")
+# "SlotSet(key: callback_name, value: Jane Doe)": the value ends at the ")" that
+# closes the event (followed by a quote, comma, bracket or the end of the line).
+_SLOTSET_VALUE = re.compile(
+    r"(SlotSet\(key: " + _SLOT + r", value: )(.*?)(?=\)(?:[\"',\]\n]|\\n|$))"
+)
+# "callback_name: Jane Doe" in Rasa's slot dump (one slot a line, "\n"-escaped
+# inside its JSON log lines).
+_DUMP_VALUE = re.compile(
+    r"(?:(?<=\\[nt])|(?<![\w\"']))" + _SLOT + r"(: )(.*?)(?=\\[nt]|[\n\"]|$)"
+)
+# "callback_name": "Jane Doe" / 'callback_name': 'Jane Doe' / \"callback_name\": ...
+_QUOTED_VALUE = [
+    re.compile("(" + q + _SLOT + q + r": ?" + q + ")(" + body + ")(" + q + ")")
+    for q, body in [
+        ('"', r'(?:[^"\\]|\\.)*'),
+        ("'", r"(?:[^'\\]|\\.)*"),
+        (r'\\"', r'.*?(?=\\")'),
+    ]
+]
 
 # A digit, then at least six more digits, each optionally preceded by up to three
 # separator characters: "(213) 555-0142", "+1 213.555.0142", "2135550142".
 _PHONE = re.compile(r"\+?\(?\d(?:[\s().\-/]{0,3}\d){6,}")
+# ...but not a decimal such as a confidence (0.9898443222045898) in Rasa's logs.
+_DECIMAL = re.compile(r"\d{1,3}\.\d{5,}")
 
-_names: OrderedDict[str, None] = OrderedDict()
+
+def _mask_phone(match: re.Match[str]) -> str:
+    return match.group(0) if _DECIMAL.fullmatch(match.group(0)) else PHONE_MASK
+
+
+_names: OrderedDict[str, str] = OrderedDict()  # casefolded text -> its mask
 _names_lock = threading.Lock()
 _names_pattern: Pattern[str] | None = None
 
 
-def remember_name(name: str | None) -> None:
-    """Mask ``name`` (and each 3+ letter part of it) in every later log line."""
+def _variants(text: str) -> set[str]:
+    """``text`` as a log line may carry it: as is, spaces collapsed, JSON-escaped."""
+    found = {text, " ".join(text.split())}
+    return found | {json.dumps(v)[1:-1] for v in found}
+
+
+def _remember(candidates: set[str], mask: str) -> None:
     global _names_pattern
-    if not name:
-        return
-    candidates = {name.strip()} | {p for p in re.split(r"[\s.]+", name) if len(p) >= 3}
-    candidates = {c for c in candidates if len(c) >= 2}
-    if not candidates:
-        return
     with _names_lock:
         for candidate in candidates:
-            _names[candidate.casefold()] = None
-            _names.move_to_end(candidate.casefold())
+            for variant in _variants(candidate):
+                key = variant.casefold()
+                if _names.get(key) != NAME_MASK:  # a name stays a name
+                    _names[key] = mask
+                _names.move_to_end(key)
         while len(_names) > _MAX_NAMES:
             _names.popitem(last=False)
         alternatives = sorted(_names, key=len, reverse=True)
         _names_pattern = re.compile(
-            r"(?<!\w)(?:" + "|".join(re.escape(n) for n in alternatives) + r")(?!\w)",
+            r"(?<!\w)(?:"
+            + "|".join(re.escape(n).replace("\\ ", r"\s+") for n in alternatives)
+            + r")(?!\w)",
             re.IGNORECASE,
         )
+
+
+def remember_name(name: str | None) -> None:
+    """Mask ``name`` (and each 3+ letter part of it) in every later log line."""
+    if not name:
+        return
+    candidates = {name.strip()} | {p for p in re.split(r"[\s.]+", name) if len(p) >= 3}
+    candidates = {c for c in candidates if len(c) >= 2}
+    if candidates:
+        _remember(candidates, NAME_MASK)
+
+
+def remember_phrase(text: str | None, mask: str = ANSWER_MASK) -> None:
+    """Mask the whole of ``text`` (an answer to the callback form) from now on."""
+    phrase = " ".join(str(text or "").split())
+    if len(phrase) >= _MIN_PHRASE:
+        _remember({phrase}, mask)
 
 
 def forget_names() -> None:
@@ -59,12 +134,46 @@ def forget_names() -> None:
         _names_pattern = None
 
 
+def _mask_form_slots(text: str) -> str:
+    if "callback_" not in text:
+        return text
+
+    def slotset(match: re.Match[str]) -> str:
+        if match.group(3).strip() in _EMPTY_VALUES:
+            return match.group(0)
+        return match.group(1) + FORM_SLOT_MASKS[match.group(2)]
+
+    def dump(match: re.Match[str]) -> str:
+        if match.group(3).strip() in _EMPTY_VALUES:
+            return match.group(0)
+        return match.group(1) + match.group(2) + FORM_SLOT_MASKS[match.group(1)]
+
+    def quoted(match: re.Match[str]) -> str:
+        if match.group(3).strip() in _EMPTY_VALUES:
+            return match.group(0)
+        return match.group(1) + FORM_SLOT_MASKS[match.group(2)] + match.group(4)
+
+    text = _SLOTSET_VALUE.sub(slotset, text)
+    text = _DUMP_VALUE.sub(dump, text)
+    for pattern in _QUOTED_VALUE:
+        text = pattern.sub(quoted, text)
+    return text
+
+
 def redact(text: str) -> str:
-    """Mask phone numbers and remembered names in ``text``."""
-    text = _PHONE.sub(PHONE_MASK, text)
+    """Mask phone numbers, e-mail addresses, the callback form's answers,
+    remembered names and phrases, and credentials in URLs in ``text``."""
+    text = _mask_form_slots(text)
+    text = _URL_SECRET.sub(r"\1" + SECRET_MASK, text)
+    text = EMAIL_RE.sub(EMAIL_MASK, text)
+    text = _PHONE.sub(_mask_phone, text)
     pattern = _names_pattern
     if pattern is not None:
-        text = pattern.sub(NAME_MASK, text)
+        masks = _names
+        text = pattern.sub(
+            lambda m: masks.get(" ".join(m.group(0).split()).casefold(), NAME_MASK),
+            text,
+        )
     return text
 
 

@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import hmac
 import logging
+import os
 import sys
 from typing import Any
 
@@ -121,7 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--port", type=int, default=None, help="port (default: ACTION_PORT or 5055)"
     )
-    parser.add_argument("--debug", action="store_true", help="debug logging")
+    parser.add_argument(
+        "--debug", action="store_true", help="debug logging (or LOG_LEVEL=DEBUG)"
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -137,7 +140,9 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    sdk_utils.configure_colored_logging(logging.DEBUG if args.debug else logging.INFO)
+    # LOG_LEVEL=DEBUG as for the Rasa server (scripts/run.sh passes it to both).
+    debug = args.debug or os.environ.get("LOG_LEVEL", "").strip().upper() == "DEBUG"
+    sdk_utils.configure_colored_logging(logging.DEBUG if debug else logging.INFO)
     sdk_utils.update_sanic_log_level()
     redact.install()
     warn_about_defaults(settings)

@@ -28,6 +28,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.common import api_base, credential, forbidden, not_configured, plain_text
+from channels.dedupe import deliver
 from channels.payloads import guard
 
 logger = logging.getLogger(__name__)
@@ -146,19 +147,30 @@ class _Messenger(Messenger):
         self, text: str, sender_id: str, metadata: dict[str, Any] | None
     ) -> None:
         out_channel = MessengerOutput(self.client)
-        await out_channel.send_action(sender_id, "typing_on")
-        try:
-            await self.on_new_message(
-                UserMessage(
-                    guard(text),
-                    out_channel,
-                    sender_id,
-                    input_channel=self.name(),
-                    metadata=metadata,
-                )
-            )
-        finally:
-            await out_channel.send_action(sender_id, "typing_off")
+        # The message's (or postback's) mid: Messenger redelivers with the same one.
+        event = self.last_message
+        mid = (event.get("message") or event.get("postback") or {}).get("mid")
+        message_id = str(mid) if mid else None
+
+        async def handle(message: UserMessage) -> None:
+            await out_channel.send_action(sender_id, "typing_on")
+            try:
+                await self.on_new_message(message)
+            finally:
+                await out_channel.send_action(sender_id, "typing_off")
+
+        await deliver(
+            handle,
+            UserMessage(
+                guard(text),
+                out_channel,
+                sender_id,
+                input_channel=self.name(),
+                metadata=metadata,
+                message_id=message_id,
+            ),
+            message_id is not None,
+        )
 
 
 class MessengerInput(FacebookInput):

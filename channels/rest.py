@@ -1,6 +1,9 @@
 """REST channel: Rasa's, with the request checked before anything runs.
 
-``POST /webhooks/rest/webhook`` with ``{"sender": "...", "message": "..."}``.
+``POST /webhooks/rest/webhook`` with ``{"sender": "...", "message": "..."}`` and,
+optionally, ``"message_id"`` (a client's id of the message, at most 128
+characters): a message whose id the conversation already has is not handled
+again and gets ``[]`` (a client may retry safely; see ``channels.dedupe``).
 Bad requests get a 4xx and a reason in JSON (``{"error": "..."}``) instead of a
 500 or, for a missing sender, a reply in a conversation shared by everyone
 (Rasa's channel uses the sender "default"). Control characters are removed; an
@@ -20,6 +23,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.dedupe import MAX_ID_CHARS, deliver
 from channels.payloads import guard
 
 MAX_MESSAGE_CHARS = 4000
@@ -80,17 +84,27 @@ class RestChannel(RestInput):
                 return error(400, "message: required, a string")
             if len(message) > MAX_MESSAGE_CHARS:
                 return error(413, f"message: at most {MAX_MESSAGE_CHARS} characters")
+            message_id = body.get("message_id")
+            if message_id is not None and not (
+                isinstance(message_id, str)
+                and 0 < len(message_id) <= MAX_ID_CHARS
+                and message_id.strip()
+            ):
+                return error(
+                    400,
+                    f"message_id: optional, a non-empty string of at most {MAX_ID_CHARS} characters",
+                )
             text = clean(message)
             sender = clean(sender).strip()
             if not text.strip():
                 return response.json([{"recipient_id": sender, "text": EMPTY_REPLY}])
             collector = CollectingOutputChannel()
-            await on_new_message(
-                UserMessage(
-                    guard(text), collector, sender, input_channel=self.name(),
-                    metadata=self.get_metadata(request),
-                )  # fmt: skip
-            )
+            user_message = UserMessage(
+                guard(text), collector, sender, input_channel=self.name(),
+                metadata=self.get_metadata(request), message_id=message_id,
+            )  # fmt: skip
+            if not await deliver(on_new_message, user_message, message_id is not None):
+                return response.json([])  # a repeated message_id: answered before
             return response.json(collector.messages)
 
         return blueprint

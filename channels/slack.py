@@ -1,5 +1,7 @@
 """Slack: Rasa's channel (which checks Slack's signing secret), with plain-text
 replies, a 403 for forged calls, and a send API that tests can point at a fake.
+Slack's retries are matched by event_id (channels/dedupe.py): an event is
+answered once, and a retry of one that never arrived is answered.
 
 credentials.yml keys: ``slack_token`` (the bot token, xoxb-...),
 ``slack_signing_secret``; optional ``slack_channel`` (answer in one channel only).
@@ -18,6 +20,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.common import api_base, credential, forbidden, not_configured, plain_text
+from channels.dedupe import deliver
 from channels.payloads import guard
 
 logger = logging.getLogger(__name__)
@@ -82,6 +85,9 @@ class SlackChannel(SlackInput):
         channel = super().from_credentials(given)
         assert isinstance(channel, SlackChannel)
         channel.configured_missing = missing
+        # Rasa drops every retry Slack sends after a timeout, even when the first
+        # delivery never arrived; here retries are matched by event_id instead.
+        channel.errors_ignore_retry = ()
         return channel
 
     configured_missing: list[str] = []
@@ -112,8 +118,19 @@ class SlackChannel(SlackInput):
         sender_id: str | None,
         metadata: dict[str, Any] | None,
     ) -> Any:
+        is_json = request.headers.get("content-type", "").startswith("application/json")
+        body = request.json if is_json else None
+        event_id = body.get("event_id") if isinstance(body, dict) else None
+        message_id = str(event_id) if event_id else None
+
+        async def handle(message: UserMessage) -> None:
+            # Slack sends a retry (X-Slack-Retry-Num) with the same event_id.
+            if message_id is not None:
+                message.message_id = message_id
+            await deliver(on_new_message, message, message_id is not None)
+
         return await super().process_message(
-            request, on_new_message, guard(text), sender_id, metadata
+            request, handle, guard(text), sender_id, metadata
         )
 
     def get_output_channel(

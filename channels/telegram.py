@@ -35,6 +35,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.common import api_base, credential, forbidden, not_configured, plain_text
+from channels.dedupe import deliver
 from channels.payloads import guard
 
 logger = logging.getLogger(__name__)
@@ -157,15 +158,20 @@ class TelegramChannel(TelegramInput):
                     text = "/greet"  # Telegram's first message opens with the welcome
             if not text:
                 return response.text("ignored")
+            # Telegram redelivers an update with the same update_id.
+            message_id = None if update.update_id is None else str(update.update_id)
             try:
-                await on_new_message(
+                await deliver(
+                    on_new_message,
                     UserMessage(
                         guard(text),
                         out_channel,
                         str(chat_id),
                         input_channel=self.name(),
                         metadata=self.get_metadata(request),
-                    )
+                        message_id=message_id,
+                    ),
+                    message_id is not None,
                 )
             except Exception:
                 logger.exception("Could not handle a telegram message")

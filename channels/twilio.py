@@ -37,6 +37,7 @@ from channels.common import (
     plain_text,
     resolve_numbered_reply,
 )
+from channels.dedupe import deliver
 from channels.payloads import guard
 
 logger = logging.getLogger(__name__)
@@ -179,16 +180,18 @@ class TwilioSmsInput(TwilioInput):
                 )
             text = guard(text)
             out_channel = self.get_output_channel()
+            # Twilio's id of the message: a redelivery is not answered twice.
+            message_id = request.form.get("MessageSid") or None
+            user_message = UserMessage(
+                text,
+                out_channel,
+                sender,
+                input_channel=self.name(),
+                metadata=self.get_metadata(request),
+                message_id=message_id,
+            )
             try:
-                await on_new_message(
-                    UserMessage(
-                        text,
-                        out_channel,
-                        sender,
-                        input_channel=self.name(),
-                        metadata=self.get_metadata(request),
-                    )
-                )
+                await deliver(on_new_message, user_message, message_id is not None)
             except Exception:
                 logger.exception("Could not handle a %s message", self.name())
                 return response.text("", status=500)

@@ -10,6 +10,7 @@ static 911 / 988 replies, sent by rules before any action, have already gone out
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 
@@ -41,7 +42,54 @@ def apply_action_timeout(seconds: float) -> None:
     endpoints_module.DEFAULT_REQUEST_TIMEOUT = seconds
 
 
+MIN_API_TOKEN_CHARS = 16
+
+
+def api_arguments(argv: list[str], env: dict[str, str]) -> list[str]:
+    """``argv`` for Rasa; a ``ValueError`` for an open HTTP API.
+
+    Rasa's HTTP API (``--enable-api``: read and rewrite any conversation, replace
+    the model) is off unless asked for, and then only with ``--auth-token`` or
+    ``--jwt-secret``. ``RASA_API_TOKEN`` (16+ characters) is passed to Rasa as the
+    token here, so it never shows on the command line (``ps``).
+    """
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--enable-api", action="store_true")
+    parser.add_argument("-t", "--auth-token")
+    parser.add_argument("--jwt-secret")
+    known, _ = parser.parse_known_args(argv)
+    if not known.enable_api:
+        return argv
+    env_token = (env.get("RASA_API_TOKEN") or "").strip()
+    token = known.auth_token if known.auth_token is not None else env_token
+    if not token and not (known.jwt_secret or "").strip():
+        raise ValueError(
+            "Refusing to start: --enable-api opens Rasa's HTTP API (every "
+            "conversation, the model) to anyone who can reach the port. Set "
+            "RASA_API_TOKEN, or pass --auth-token or --jwt-secret as well."
+        )
+    if token and len(token) < MIN_API_TOKEN_CHARS:
+        raise ValueError(
+            f"Refusing to start: the API token must be at least "
+            f"{MIN_API_TOKEN_CHARS} characters."
+        )
+    if known.auth_token is None and env_token:
+        return [*argv, "--auth-token", env_token]
+    return argv
+
+
 def main() -> None:
+    try:
+        sys.argv[1:] = api_arguments(sys.argv[1:], dict(os.environ))
+    except ValueError as refusal:
+        print(refusal, file=sys.stderr)
+        sys.exit(2)
+    # Redelivered webhooks are not answered twice; no visitor's phone number,
+    # e-mail or callback answer in the logs (channels/dedupe.py, log_redaction.py).
+    from channels import dedupe, log_redaction
+
+    log_redaction.install()
+    dedupe.install_guard()
     apply_action_timeout(action_timeout(dict(os.environ)))
     from rasa.__main__ import main as rasa_main
 

@@ -40,13 +40,13 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from actions.redact import EMAIL_RE  # noqa: E402
 from actions.redact import redact as mask_phones  # noqa: E402
 from scripts.check_data import normalise  # noqa: E402
 
 DEFAULT_THRESHOLD = 0.7
 GROUP_SIMILARITY = 0.45
 OUT = ROOT / "var" / "review"
-EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 NAME_INTRO_RE = re.compile(
     r"\b(my name is|my name's|name is|this is|call me|i am called|im called|i'm called)\s+([^\W\d_]+)",
     re.IGNORECASE,

@@ -47,6 +47,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         SLACK_BOT_TOKEN="xoxb-test-token",
         SLACK_SIGNING_SECRET=SLACK_SECRET,
         SLACK_API_URL=fake.base,
+        # Each run's own logs, at DEBUG (Rasa then logs what visitors type):
+        # test_channels.py checks they hold no phone number, e-mail or name.
+        LOG_DIR=str(tmp / "logs"),
+        LOG_LEVEL="DEBUG",
     )
     proc = start(env, ["scripts/run.sh"], "The assistant is running", tmp / "run.log")
     yield {
@@ -56,6 +60,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         "web": f"http://localhost:{env['WEB_PORT']}/",
         "env": env,
         "tmp": tmp,
+        "logs": tmp / "logs",
     }
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)

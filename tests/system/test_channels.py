@@ -3,16 +3,24 @@ answered through a local fake of the platform's send API (tests/system/fake_plat
 
 Forged or unsigned calls get 403 and send nothing. Buttons and the handoff degrade
 where a platform cannot show them: numbered options on SMS, plain phone numbers.
+A redelivered message is answered and stored once; the logs (at DEBUG) hold no
+visitor's phone number, e-mail or name; Rasa's HTTP API is off, and refused open.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
+import sqlite3
+import subprocess
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,7 +37,7 @@ from conftest import (
     VISITOR_PHONE,
 )
 from fake_platforms import FakePlatforms
-from harness import ROOT
+from harness import ROOT, base_env, start, stop
 from twilio.request_validator import RequestValidator
 
 pytestmark = pytest.mark.system
@@ -49,6 +57,16 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
         return error.code, error.read().decode()
 
 
+def stored_message_ids(stack: dict[str, Any], sender: str) -> list[str]:
+    """The message ids of the conversation's stored user events (TRACKER_DB)."""
+    with sqlite3.connect(stack["tmp"] / "tracker.sqlite3") as conn:
+        rows = conn.execute(
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'",
+            (sender,),
+        ).fetchall()
+    return [json.loads(data).get("message_id") for (data,) in rows]
+
+
 # --------------------------------------------------------------------------- Twilio
 
 
@@ -64,7 +82,7 @@ def twilio_post(stack: dict[str, Any], path: str, public_url: str, form: dict[st
 
 
 def sms(sender: str, text: str) -> dict[str, str]:
-    return {"MessageSid": "SM" + "2" * 32, "AccountSid": TWILIO_SID, "From": sender,
+    return {"MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": TWILIO_SID, "From": sender,
             "To": "+12135550100", "Body": text, "NumMedia": "0"}  # fmt: skip
 
 
@@ -166,9 +184,12 @@ def telegram_post(stack: dict[str, Any], update: dict[str, Any], secret: str | N
     )
 
 
+UPDATE_IDS = itertools.count(1000)
+
+
 def telegram_message(chat_id: int, text: str) -> dict[str, Any]:
     user = {"id": chat_id, "is_bot": False, "first_name": "Visitor"}
-    return {"update_id": chat_id * 10, "message": {"message_id": 1, "date": 1764000000, "from": user,
+    return {"update_id": next(UPDATE_IDS), "message": {"message_id": 1, "date": 1764000000, "from": user,
             "chat": {"id": chat_id, "type": "private", "first_name": "Visitor"}, "text": text}}  # fmt: skip
 
 
@@ -237,7 +258,7 @@ def messenger_post(stack: dict[str, Any], payload: dict[str, Any], secret: str |
 def messenger_event(psid: str, text: str) -> dict[str, Any]:
     return {"object": "page", "entry": [{"id": "PAGE1", "time": 1764000000000, "messaging": [
         {"sender": {"id": psid}, "recipient": {"id": "PAGE1"}, "timestamp": 1764000000000,
-         "message": {"mid": "m-1", "text": text}}]}]}  # fmt: skip
+         "message": {"mid": "m-" + uuid.uuid4().hex, "text": text}}]}]}  # fmt: skip
 
 
 def sent_messages(calls: list[Any]) -> list[dict[str, Any]]:
@@ -295,10 +316,12 @@ def test_messenger_verification_and_forged_calls(stack: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------- Slack
 
 
-def slack_post(stack: dict[str, Any], payload: dict[str, Any], secret: str | None = SLACK_SECRET, age: int = 0) -> tuple[int, str]:  # fmt: skip
+def slack_post(stack: dict[str, Any], payload: dict[str, Any], secret: str | None = SLACK_SECRET, age: int = 0,
+               retry: dict[str, str] | None = None) -> tuple[int, str]:  # fmt: skip
     body = json.dumps(payload).encode()
     stamp = str(int(time.time()) - age)
     headers = {"Content-Type": "application/json", "X-Slack-Request-Timestamp": stamp}
+    headers.update(retry or {})
     if secret is not None:
         digest = hmac.new(
             secret.encode(), f"v0:{stamp}:".encode() + body, hashlib.sha256
@@ -309,7 +332,7 @@ def slack_post(stack: dict[str, Any], payload: dict[str, Any], secret: str | Non
 
 def slack_dm(user: str, text: str) -> dict[str, Any]:
     return {"token": "t", "team_id": "T1", "api_app_id": "A1", "type": "event_callback",
-            "event_id": "Ev1", "event_time": 1764000000, "authorizations": [{"user_id": "UBOT"}],
+            "event_id": "Ev" + uuid.uuid4().hex[:10].upper(), "event_time": 1764000000, "authorizations": [{"user_id": "UBOT"}],
             "event": {"type": "message", "channel": "D" + user, "channel_type": "im",
                       "user": user, "text": text, "ts": "1764000000.000100"}}  # fmt: skip
 
@@ -339,3 +362,180 @@ def test_slack_refuses_forged_or_replayed_calls(
     assert slack_post(stack, slack_dm("U200", "hi"), secret, age)[0] == 403
     time.sleep(1)
     assert fake.since(mark, "/chat.postMessage") == []
+
+
+# ------------------------------------------------------------- redelivered messages
+
+
+def test_a_redelivered_twilio_sms_is_answered_and_stored_once(
+    stack: dict[str, Any]
+) -> None:
+    fake: FakePlatforms = stack["fake"]
+    phone, form = "+13105550131", sms("+13105550131", "what is klonopin")
+    mark = fake.mark()
+    assert (
+        twilio_post(stack, "/webhooks/twilio/webhook", TWILIO_SMS_URL, form)[0] == 204
+    )
+    first = fake.wait_for(mark, "/2010-04-01/")
+    again = fake.mark()
+    # Twilio's retry: the same signed request, the same MessageSid
+    assert (
+        twilio_post(stack, "/webhooks/twilio/webhook", TWILIO_SMS_URL, form)[0] == 204
+    )
+    time.sleep(1)
+    assert fake.since(again, "/2010-04-01/") == []
+    assert [c.fields["To"] for c in first] == [phone]
+    assert stored_message_ids(stack, phone) == [form["MessageSid"]]
+
+
+def test_a_redelivered_telegram_update_is_answered_and_stored_once(
+    stack: dict[str, Any]
+) -> None:
+    fake: FakePlatforms = stack["fake"]
+    update = telegram_message(4545, "what is klonopin")
+    mark = fake.mark()
+    assert telegram_post(stack, update)[0] == 200
+    [answer] = fake.wait_for(mark, f"/bot{TELEGRAM_TOKEN}/sendMessage")
+    assert answer.fields["text"].startswith(faq_start("what_is"))
+    again = fake.mark()
+    assert telegram_post(stack, update)[0] == 200
+    time.sleep(1)
+    assert fake.since(again, "/bot") == []
+    assert stored_message_ids(stack, "4545") == [str(update["update_id"])]
+
+
+def test_a_redelivered_messenger_message_is_answered_and_stored_once(
+    stack: dict[str, Any]
+) -> None:
+    fake: FakePlatforms = stack["fake"]
+    event = messenger_event("psid-dup", "what is klonopin")
+    mark = fake.mark()
+    assert messenger_post(stack, event)[0] == 200
+    calls = fake.wait_for(mark, "/me/messages", count=3)  # typing, answer, typing
+    assert [m["text"][:20] for m in sent_messages(calls) if "text" in m] == [
+        faq_start("what_is")[:20]
+    ]
+    again = fake.mark()
+    assert messenger_post(stack, event)[0] == 200
+    time.sleep(1)
+    assert fake.since(again, "/me/messages") == [], "no reply, not even typing"
+    mid = event["entry"][0]["messaging"][0]["message"]["mid"]
+    assert stored_message_ids(stack, "psid-dup") == [mid]
+
+
+def test_a_slack_retry_of_an_event_is_answered_once(stack: dict[str, Any]) -> None:
+    fake: FakePlatforms = stack["fake"]
+    event = slack_dm("U300", "what is klonopin")
+    mark = fake.mark()
+    assert slack_post(stack, event)[0] == 200
+    # Slack's retry (a reason Rasa's own channel would have answered again)
+    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}
+    assert slack_post(stack, event, retry=retry)[0] == 200
+    [reply] = fake.wait_for(mark, "/chat.postMessage")
+    time.sleep(1)
+    assert len(fake.since(mark, "/chat.postMessage")) == 1
+    assert reply.fields["text"].startswith(faq_start("what_is"))
+    assert stored_message_ids(stack, "U300") == [event["event_id"]]
+
+
+def rest_body(sender: str, message: str, message_id: Any) -> bytes:
+    return json.dumps(
+        {"sender": sender, "message": message, "message_id": message_id}
+    ).encode()
+
+
+def test_rest_a_repeated_message_id_is_answered_and_stored_once(
+    stack: dict[str, Any]
+) -> None:
+    bot, sender = stack["bot"], "rest-dedupe"
+    body = rest_body(sender, "what is klonopin", "client-msg-1")
+    # a client's retry while the first is still being answered, then once more
+    with ThreadPoolExecutor(2) as pool:
+        both = list(pool.map(bot.post, [body, body]))
+    assert sorted(status for status, _ in both) == [200, 200]
+    replies = sorted((r for _, r in both), key=len)
+    assert replies[0] == [] and replies[1], both
+    assert replies[1][0]["text"].startswith(faq_start("what_is"))
+    assert bot.post(body) == (200, [])
+    assert stored_message_ids(stack, sender) == ["client-msg-1"]
+    # another id in the same conversation is a new message
+    status, more = bot.post(rest_body(sender, "what is klonopin", "client-msg-2"))
+    assert status == 200 and more
+    assert stored_message_ids(stack, sender) == ["client-msg-1", "client-msg-2"]
+
+
+@pytest.mark.parametrize("message_id", ["", "x" * 129, 42, ["a"]])
+def test_rest_a_bad_message_id_is_refused(
+    stack: dict[str, Any], message_id: Any
+) -> None:
+    status, reply = stack["bot"].post(rest_body("rest-bad-id", "hi", message_id))
+    assert status == 400 and "message_id" in reply["error"]
+
+
+# --------------------------------------------------------------------- logs and API
+
+
+def test_logs_hold_no_phone_number_email_or_name(stack: dict[str, Any]) -> None:
+    """At LOG_LEVEL=DEBUG Rasa logs every message, slot and event: after an SMS
+    with an e-mail address and a callback request (and, before this test, the
+    other channels' calls), none of it is in the logs."""
+    fake: FakePlatforms = stack["fake"]
+    mark = fake.mark()
+    text = "please email me at jo.visitor@example.net about detox"
+    twilio_post(stack, "/webhooks/twilio/webhook", TWILIO_SMS_URL, sms("+13105550177", text))  # fmt: skip
+    fake.wait_for(mark, "/2010-04-01/")
+    bot, sender = stack["bot"], "pii-callback"
+    assert "name" in bot.say(sender, "can someone call me back")[0]["text"]
+    assert "phone" in bot.say(sender, "my name is Zelda Quimby")[0]["text"].lower()
+    assert "time" in bot.say(sender, "(213) 555-0166")[0]["text"].lower()
+    assert "permission" in bot.say(sender, "tuesdays around noonish")[0]["text"]
+    confirmation = " ".join(r.get("text", "") for r in bot.say(sender, "/affirm"))
+    assert "Zelda Quimby" in confirmation and "noonish" in confirmation
+    time.sleep(1)
+    logs = sorted(stack["logs"].glob("*.log")) + [stack["tmp"] / "run.log"]
+    logged = "\n".join(path.read_text(errors="replace") for path in logs)
+    assert "processor.message.parse" in logged, "DEBUG: Rasa logged the messages"
+    secrets = ["5550177", "555-0177", "jo.visitor", "example.net", "Zelda",
+               "Quimby", "5550166", "555-0166", "noonish"]  # fmt: skip
+    assert [s for s in secrets if s in logged] == []
+    credentials = [TWILIO_TOKEN, TELEGRAM_TOKEN, TELEGRAM_SECRET, FB_SECRET, "fb-page-token",
+                   "xoxb-test-token", SLACK_SECRET, stack["env"]["ACTION_SERVER_TOKEN"]]  # fmt: skip
+    assert [c for c in credentials if c in logged] == [], "nor a credential"
+    for mask in ("[phone]", "[email]", "[name]", "[callback answer]"):
+        assert mask in logged, mask
+
+
+def test_the_http_api_is_off(stack: dict[str, Any]) -> None:
+    for path in ("/conversations/pii-callback/tracker", "/status", "/version"):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(stack["rasa"] + path, timeout=30)
+        assert refused.value.code == 404, path
+
+
+def test_an_open_http_api_is_refused_and_a_guarded_one_wants_the_token(
+    tmp_path: Path,
+) -> None:
+    env = base_env(tmp_path)
+    env["ACTION_SERVER_URL"] = f"http://127.0.0.1:{env['ACTION_PORT']}/webhook"
+    env.pop("RASA_API_TOKEN", None)
+    port, token = env["RASA_PORT"], "system-test-api-token-1234"
+    cmd = [str(ROOT / ".venv/bin/python"), "-m", "scripts.rasa_server", "run",
+           "--enable-api", "--model", str(tmp_path), "--port", port,
+           "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"]  # fmt: skip
+    refused = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert refused.returncode == 2 and "RASA_API_TOKEN" in refused.stderr
+    # with a token (and no model: the API's answers past the token check are 409)
+    env["RASA_API_TOKEN"] = token
+    log = tmp_path / "api.log"
+    proc = start(env, cmd, "Rasa server is up and running", log)
+    try:
+        url = f"http://127.0.0.1:{port}/conversations/x/tracker"
+        with pytest.raises(urllib.error.HTTPError) as anonymous:
+            urllib.request.urlopen(url, timeout=30)
+        assert anonymous.value.code == 401
+        with pytest.raises(urllib.error.HTTPError) as with_token:
+            urllib.request.urlopen(f"{url}?token={token}", timeout=30)
+        assert with_token.value.code == 409, "past the token check: no model"
+    finally:
+        stop(proc)
+    assert token not in log.read_text()
