@@ -95,7 +95,7 @@ accept-review: $(STAMP) ## add the messages labelled in var/review/review.yml to
 unit: $(STAMP) $(SPACY) $(WEBDEPS) ## unit tests (actions, components, grounding, config)
 	$(PYTEST) tests/unit -q
 
-integration: $(STAMP) ## tests against the real PostgreSQL
+integration: $(STAMP) ## tests against the real PostgreSQL and Redis
 	$(PYTEST) tests/integration -q -m integration
 
 e2e: train ## end-to-end test stories, failing on any prediction error
