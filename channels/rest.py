@@ -25,6 +25,7 @@ from sanic.response import HTTPResponse
 
 from channels.dedupe import MAX_ID_CHARS, deliver
 from channels.payloads import guard
+from scripts.tracker_guard import TrackerStoreUnavailable
 
 MAX_MESSAGE_CHARS = 4000
 MAX_SENDER_CHARS = 128
@@ -58,6 +59,14 @@ class RestChannel(RestInput):
         @blueprint.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
+
+        @blueprint.exception(TrackerStoreUnavailable)
+        async def store_down(_: Request, down: TrackerStoreUnavailable) -> HTTPResponse:
+            """The conversation store is away: 503, and the replies hold the
+            apology with 911 / 988 (scripts/tracker_guard.py); nothing was stored."""
+            return response.json(
+                down.replies, status=503, headers={"Retry-After": "30"}
+            )
 
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:

@@ -10,10 +10,13 @@
   joins its session's room, and with ``session_persistence`` no reply arrives.
 - A malformed ``user_uttered`` event (not an object, no text, text too long) is
   answered with a clear message instead of an exception in the server log.
+- While the conversation store is away the visitor gets the agent's apology
+  (with 911 / 988, ``scripts/tracker_guard.py``), and no traceback is logged.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import uuid
@@ -25,6 +28,7 @@ from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
 from channels.payloads import guard
+from scripts.tracker_guard import TrackerStoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -112,15 +116,18 @@ class WebChatInput(SocketIOInput):
                 )
                 return
             metadata = data.get(self.metadata_key)
-            await on_new_message(
-                UserMessage(
-                    guard(text),
-                    output,
-                    sender_id,
-                    input_channel=self.name(),
-                    metadata=metadata if isinstance(metadata, dict) else None,
+            # the store being away: the visitor got the apology (911 / 988) and
+            # the agent logged it
+            with contextlib.suppress(TrackerStoreUnavailable):
+                await on_new_message(
+                    UserMessage(
+                        guard(text),
+                        output,
+                        sender_id,
+                        input_channel=self.name(),
+                        metadata=metadata if isinstance(metadata, dict) else None,
+                    )
                 )
-            )
 
         sio.on("session_request", session_request, namespace=self.namespace)
         sio.on(self.user_message_evt, handle_message, namespace=self.namespace)

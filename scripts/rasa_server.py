@@ -6,6 +6,9 @@ configurable): a hung action server would leave a visitor in distress with no
 answer for five minutes. Here the wait is ACTION_TIMEOUT_SECONDS (default 10);
 when it passes, Rasa logs the failure and the conversation goes on, and the
 static 911 / 988 replies, sent by rules before any action, have already gone out.
+
+It also refuses to start when the conversation store cannot be reached, and
+never falls back to a fresh in-memory conversation (scripts/tracker_guard.py).
 """
 
 from __future__ import annotations
@@ -91,6 +94,14 @@ def main() -> None:
     log_redaction.install()
     dedupe.install_guard()
     apply_action_timeout(action_timeout(dict(os.environ)))
+    # No silent fresh start: refuse to start without the conversation store, and
+    # answer "can't reach our records" (911 / 988) while it is away.
+    from scripts import tracker_guard
+
+    endpoints = tracker_guard.endpoints_file(sys.argv[1:])
+    if endpoints:
+        tracker_guard.check_tracker_store(endpoints)
+    tracker_guard.install()
     from rasa.__main__ import main as rasa_main
 
     sys.argv[0] = "rasa"

@@ -1,11 +1,13 @@
 """Starting the real servers for system tests, as `make run` does."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -113,3 +115,124 @@ def stop(proc: subprocess.Popen) -> None:
         except ProcessLookupError:
             return
         proc.wait(timeout=60)
+
+
+RASA_READY = "Rasa server is up and running"
+ACTIONS_READY = "Action server starting"
+
+
+def rasa_command(port: int | str, endpoints: str = "endpoints.yml") -> list[str]:
+    """The Rasa server as scripts/run.sh starts it (without the CORS origins)."""
+    return [str(ROOT / ".venv/bin/python"), "-m", "scripts.rasa_server", "run", "--model", model_path(),
+            "--port", str(port), "--endpoints", endpoints, "--credentials", "credentials.yml"]  # fmt: skip
+
+
+def action_command(port: int | str) -> list[str]:
+    return [str(ROOT / ".venv/bin/python"), "-m", "actions.server", "--port", str(port)]
+
+
+def postgres_env(
+    env: dict[str, str], url: Any, database: str, port: int | None = None
+) -> None:
+    """config/endpoints.scale.yml's settings: PostgreSQL at ``url`` (a SQLAlchemy
+    URL; ``port`` instead of its own, e.g. a TcpProxy's), database ``database``,
+    the real Redis as lock store under a key prefix of its own."""
+    env.update(
+        TRACKER_PG_HOST=url.host or "127.0.0.1",
+        TRACKER_PG_PORT=str(port or url.port or 5432),
+        TRACKER_PG_DB=database,
+        TRACKER_PG_USER=url.username or "postgres",
+        TRACKER_PG_PASSWORD=url.password or "",
+        LOCK_REDIS_HOST="127.0.0.1",
+        LOCK_REDIS_PORT="6379",
+        LOCK_REDIS_DB="1",
+        LOCK_REDIS_PREFIX=f"test{os.getpid()}{free_port()}",
+    )
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process and its children (Sanic workers), in MiB
+    (VmRSS in /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        todo += children.get(current, [])
+        with contextlib.suppress(OSError):
+            status = Path(f"/proc/{current}/status").read_text()
+            total += sum(int(line.split()[1]) for line in status.splitlines()
+                         if line.startswith("VmRSS:"))  # fmt: skip
+    assert total, f"no process {pid}"
+    return total / 1024
+
+
+class TcpProxy:
+    """A TCP forwarder to 127.0.0.1:``target_port`` that a test can cut (open
+    connections dropped, new ones closed at once) and restore: a database server
+    going away and coming back, without touching the shared one."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target = ("127.0.0.1", target_port)
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.server.getsockname()[1])
+        self.up = threading.Event()
+        self.up.set()
+        self._lock = threading.Lock()
+        self._open: set[socket.socket] = set()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return  # closed
+            if not self.up.is_set():
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            with self._lock:
+                self._open |= {client, upstream}
+            for src, dst in ((client, upstream), (upstream, client)):
+                threading.Thread(
+                    target=self._pipe, args=(src, dst), daemon=True
+                ).start()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            self._drop([src, dst])
+
+    def _drop(self, sockets: list[socket.socket]) -> None:
+        for sock in sockets:
+            with self._lock:
+                self._open.discard(sock)
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)  # wakes the other pipe's recv
+            sock.close()
+
+    def cut(self) -> None:
+        self.up.clear()
+        with self._lock:
+            sockets = list(self._open)
+        self._drop(sockets)
+
+    def restore(self) -> None:
+        self.up.set()
+
+    def close(self) -> None:
+        self.cut()
+        self.server.close()
