@@ -9,7 +9,7 @@ STAMP   := $(VENV)/.installed-lock
 SPACY   := build/spacy/en_vectors_md/SOURCE_SHA256
 WEBDEPS := web/node_modules/.installed
 PYTEST  := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest -p no:cacheprovider
-CODE    := actions channels components scripts web tests
+CODE    := actions channels components runtime scripts web tests
 
 export RASA_TELEMETRY_ENABLED := false
 
@@ -60,7 +60,7 @@ shell: train ## chat in the terminal (starts the action server too)
 	  export ACTION_SERVER_TOKEN=$${ACTION_SERVER_TOKEN:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(32))')}; \
 	  $(PY) -m actions.server --port $$ACTION_PORT >results/logs/action-server.log 2>&1 & apid=$$!; \
 	  trap "kill $$apid" EXIT; \
-	  ACTION_SERVER_URL=http://127.0.0.1:$$ACTION_PORT/webhook TRACKER_DB=var/tracker.sqlite3 \
+	  ACTION_SERVER_URL=http://127.0.0.1:$$ACTION_PORT/webhook TRACKER_DB=var/tracker.sqlite3 LOCK_DB=var/locks.sqlite3 \
 	  $(RASA) shell --model models/clonazepam-$$($(PY) scripts/model_fingerprint.py).tar.gz --endpoints endpoints.yml
 
 lint: $(STAMP) ## ruff and black

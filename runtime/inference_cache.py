@@ -15,9 +15,16 @@ repeated input skips TensorFlow and gets a copy of the earlier outputs. An input
 never seen before runs the model as usual. Featurisation still runs for every
 message; only the forward pass is skipped.
 
-The cache lives in one server process's memory and holds model outputs only
-(numbers, no message text). `INFERENCE_CACHE_SIZE` sets its number of entries
-(default 4096; 0 turns it off).
+One step earlier, `install_parse_cache()` keeps the NLU pipeline's whole result
+(intent, ranking, response selection) per message text: the pipeline's output
+depends on the text alone, so a repeated text (a button payload, "hi", a common
+question) skips tokenising, featurising and both models. Texts that look like
+contact details (an e-mail address, seven or more digits) are never kept.
+
+Both caches live in one server process's memory and are never written anywhere;
+the parse cache holds recent message texts, which the conversation store holds
+anyway. `INFERENCE_CACHE_SIZE` sets each cache's number of entries (default
+4096; 0 turns both off).
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import copy
 import hashlib
 import itertools
 import logging
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -134,6 +142,8 @@ class InferenceCache:
 
 
 _installed: InferenceCache | None = None
+_parse_installed: InferenceCache | None = None
+_CONTACT_LIKE = re.compile(r"@|(?:\d\D{0,3}){7}")
 _tokens = itertools.count(1)
 
 
@@ -182,7 +192,52 @@ def install(size: int) -> InferenceCache | None:
             cache.put(key, outputs)
         return outputs
 
+    run_inference.__wrapped__ = original  # type: ignore[attr-defined]
     RasaModel.run_inference = run_inference
     _installed = cache
     logger.info("TensorFlow inference cache on: %d entries", size)
+    return cache
+
+
+def cacheable_text(text: str | None) -> bool:
+    """Whether a message text may be kept: not empty, not contact details."""
+    return bool(text) and not _CONTACT_LIKE.search(text or "")
+
+
+def install_parse_cache(size: int) -> InferenceCache | None:
+    """Wrap the processor's NLU step with a cache of ``size`` texts (0: none)."""
+    global _parse_installed
+    if size == 0:
+        return None
+    if _parse_installed is not None:
+        return _parse_installed
+    from rasa.core.processor import MessageProcessor
+
+    cache = InferenceCache(size)
+    original: Callable[..., Any] = MessageProcessor._parse_message_with_graph
+
+    def parse(
+        self: MessageProcessor,
+        message: Any,
+        tracker: Any,
+        only_output_properties: bool = True,
+    ) -> Any:
+        text = message.text
+        if not cacheable_text(text):
+            return original(self, message, tracker, only_output_properties)
+        key = (
+            _token_of(self),
+            hashlib.blake2b(
+                f"{only_output_properties}\0{text}".encode(), digest_size=20
+            ).digest(),
+        )
+        parsed = cache.get(key)
+        if parsed is None:
+            parsed = original(self, message, tracker, only_output_properties)
+            cache.put(key, parsed)
+        return parsed
+
+    MessageProcessor._parse_message_with_graph = parse
+    _parse_installed = cache
+    logger.info("NLU parse cache on: %d texts", size)
     return cache

@@ -95,14 +95,15 @@ class SQLiteLockStore(LockStore):
         return self._connection
 
     class _Transaction:
-        def __init__(self, store: SQLiteLockStore) -> None:
+        def __init__(self, store: SQLiteLockStore, write: bool) -> None:
             self.store = store
+            self.begin = "BEGIN IMMEDIATE" if write else "BEGIN"
 
         def __enter__(self) -> sqlite3.Connection:
             self.store._guard.acquire()
             try:
                 self.connection = self.store._connect()
-                self.connection.execute("BEGIN IMMEDIATE")
+                self.connection.execute(self.begin)
             except BaseException:
                 self.store._guard.release()
                 raise
@@ -114,8 +115,10 @@ class SQLiteLockStore(LockStore):
             finally:
                 self.store._guard.release()
 
-    def _transaction(self) -> SQLiteLockStore._Transaction:
-        return SQLiteLockStore._Transaction(self)
+    def _transaction(self, write: bool = True) -> SQLiteLockStore._Transaction:
+        """A write transaction takes SQLite's write lock at once; a read-only
+        one never waits for a writer (WAL mode)."""
+        return SQLiteLockStore._Transaction(self, write)
 
     @staticmethod
     def _drop_expired(connection: sqlite3.Connection, conversation_id: str) -> None:
@@ -127,12 +130,11 @@ class SQLiteLockStore(LockStore):
     # The storage interface of Rasa's LockStore.
 
     def get_lock(self, conversation_id: str) -> TicketLock | None:
-        with self._transaction() as connection:
-            self._drop_expired(connection, conversation_id)
+        with self._transaction(write=False) as connection:
             rows = connection.execute(
                 "SELECT number, expires FROM tickets WHERE conversation_id = ? "
-                "ORDER BY number",
-                (conversation_id,),
+                "AND expires >= ? ORDER BY number",
+                (conversation_id, time.time()),
             ).fetchall()
         if not rows:
             return None
@@ -185,12 +187,11 @@ class SQLiteLockStore(LockStore):
     def _serving(self, conversation_id: str, ticket: int) -> bool | None:
         """True if ``ticket`` is first in line, False if it must wait, None if
         it has expired."""
-        with self._transaction() as connection:
-            self._drop_expired(connection, conversation_id)
+        with self._transaction(write=False) as connection:
             row = connection.execute(
                 "SELECT min(number), sum(number = ?) FROM tickets "
-                "WHERE conversation_id = ?",
-                (ticket, conversation_id),
+                "WHERE conversation_id = ? AND expires >= ?",
+                (ticket, conversation_id, time.time()),
             ).fetchone()
         first, mine = row
         if not mine:

@@ -21,6 +21,7 @@ import asyncio
 import json
 import os
 import platform
+import random
 import re
 import signal
 import socket
@@ -40,17 +41,35 @@ RESULTS = ROOT / "results"
 PY = ROOT / ".venv" / "bin" / "python"
 RASA = ROOT / ".venv" / "bin" / "rasa"
 
-# A visitor's conversation: a greeting, questions, thanks (no emergencies: those
-# page staff). The same messages go to both assistants.
-CONVERSATION = [
-    "hi",
-    "what is klonopin",
-    "can i detox from klonopin at home",
-    "what are the withdrawal symptoms",
-    "how do i help my son who is addicted to pins",
-    "what treatment do you offer",
-    "thanks",
-]
+# A visitor's conversation: a greeting, four questions, thanks (no emergencies:
+# those page staff). The questions are drawn from the held-out FAQ phrasings
+# (tests/nlu/faq_test.yml: 270-odd wordings the model never saw in training), so
+# the load is varied like real visitors' typing and not one message repeated.
+# Each visitor draws with its own seeded generator: both assistants get exactly
+# the same messages in the same order.
+GREETINGS = ["hi", "hello", "hey", "good morning"]
+QUESTIONS_PER_CONVERSATION = 4
+
+
+def held_out_questions() -> list[str]:
+    import yaml
+
+    data = yaml.safe_load((ROOT / "tests" / "nlu" / "faq_test.yml").read_text())
+    questions = []
+    for block in data["nlu"]:
+        for line in block["examples"].splitlines():
+            line = line.strip()
+            if line.startswith("- "):
+                questions.append(line[2:].strip())
+    return questions
+
+
+def conversation(rng: random.Random, questions: list[str]) -> list[str]:
+    return [
+        rng.choice(GREETINGS),
+        *rng.sample(questions, QUESTIONS_PER_CONVERSATION),
+        "thanks",
+    ]
 
 
 @dataclass
@@ -80,7 +99,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-async def drive(url: str, concurrency: int, seconds: float) -> Level:
+async def drive(
+    url: str, concurrency: int, seconds: float, questions: list[str]
+) -> Level:
     import aiohttp
 
     latencies: list[float] = []
@@ -88,11 +109,13 @@ async def drive(url: str, concurrency: int, seconds: float) -> Level:
     empty = 0
     stop_at = time.monotonic() + seconds
 
-    async def visitor(session: aiohttp.ClientSession) -> None:
+    async def visitor(session: aiohttp.ClientSession, number: int) -> None:
         nonlocal errors, empty
+        seed = f"{concurrency}-{number}"
+        rng = random.Random(seed)  # noqa: S311 - a load pattern, not a secret
         while time.monotonic() < stop_at:
             sender = f"bench-{uuid.uuid4().hex[:12]}"
-            for message in CONVERSATION:
+            for message in conversation(rng, questions):
                 if time.monotonic() >= stop_at:
                     return
                 started = time.perf_counter()
@@ -113,7 +136,7 @@ async def drive(url: str, concurrency: int, seconds: float) -> Level:
     connector = aiohttp.TCPConnector(limit=concurrency)
     began = time.monotonic()
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
-        await asyncio.gather(*(visitor(session) for _ in range(concurrency)))
+        await asyncio.gather(*(visitor(session, n) for n in range(concurrency)))
     elapsed = time.monotonic() - began
     return Level(
         concurrency=concurrency,
@@ -150,7 +173,8 @@ def wait_for_answer(url: str, deadline: float, proc: subprocess.Popen) -> None:
 
 
 def rss_mb(port: int) -> float:
-    """Resident memory of the Rasa server process listening on ``port``."""
+    """Resident memory of the Rasa server listening on ``port``: its process and
+    its Sanic worker processes (each loads the model), summed."""
     out = subprocess.run(
         ["pgrep", "-f", f"run .*--port {port}"], capture_output=True, text=True
     ).stdout
@@ -158,19 +182,19 @@ def rss_mb(port: int) -> float:
     for pid in out.split():
         try:
             status = Path(f"/proc/{pid}/status").read_text()
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         if b"rasa" not in cmdline or b"bash" in cmdline.split(b"\0")[0]:
             continue
         match = re.search(r"VmRSS:\s+(\d+) kB", status)
         if match:
-            total = max(total, int(match.group(1)) / 1024)
+            total += int(match.group(1)) / 1024
     return round(total, 1)
 
 
 def measure(name: str, cmd: list[str], cwd: Path, env: dict[str, str], port: int,
-            levels: list[int], seconds: float, log: Path) -> dict[str, Any]:  # fmt: skip
+            levels: list[int], seconds: float, log: Path, questions: list[str]) -> dict[str, Any]:  # fmt: skip
     url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
     print(f"\n== {name}: starting ({' '.join(cmd[:3])} ...)", flush=True)
     with log.open("w") as out:
@@ -181,10 +205,10 @@ def measure(name: str, cmd: list[str], cwd: Path, env: dict[str, str], port: int
             wait_for_answer(url, started + 600, proc)
             startup = round(time.monotonic() - started, 1)
             print(f"   first answer after {startup} s", flush=True)
-            asyncio.run(drive(url, 5, 5))  # warm-up
+            asyncio.run(drive(url, 5, 5, questions))  # warm-up
             results = []
             for concurrency in levels:
-                level = asyncio.run(drive(url, concurrency, seconds))
+                level = asyncio.run(drive(url, concurrency, seconds, questions))
                 results.append(level)
                 print(f"   {concurrency:3d} visitors: {level.rps:7.1f} req/s  p50 {level.p50_ms:7.1f} ms  "
                       f"p95 {level.p95_ms:7.1f} ms  p99 {level.p99_ms:7.1f} ms  errors {level.errors}  empty {level.empty_replies}", flush=True)  # fmt: skip
@@ -294,6 +318,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--levels", default="1,10,50")
     parser.add_argument("--seconds", type=float, default=20.0, help="per load level")
+    parser.add_argument("--no-uncached", dest="uncached", action="store_false",
+                        help="skip the run of this assistant with the inference cache off")  # fmt: skip
     args = parser.parse_args(argv)
     levels = [int(x) for x in args.levels.split(",")]
     RESULTS.mkdir(exist_ok=True)
@@ -316,22 +342,34 @@ def main(argv: list[str] | None = None) -> int:
     )
     stock_info = ensure_stock()
 
+    questions = held_out_questions()
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
     base = {
         **os.environ,
         "RASA_TELEMETRY_ENABLED": "false",
         "TF_CPP_MIN_LOG_LEVEL": "2",
     }
-    ours_port = free_port()
-    ours_env = {**base, "RASA_PORT": str(ours_port), "ACTION_PORT": str(free_port()),
-                "WEB_PORT": str(free_port()), "TRACKER_DB": str(tmp / "tracker.sqlite3"),
-                "HANDOFF_DB_URL": f"sqlite:///{tmp / 'handoffs.sqlite3'}"}  # fmt: skip
-    ours = measure("this assistant", ["scripts/run.sh"], ROOT, ours_env, ours_port, levels,
-                   args.seconds, RESULTS / "logs" / "bench-ours.log")  # fmt: skip
+
+    def ours_run(name: str, tag: str, extra: dict[str, str]) -> dict[str, Any]:
+        port = free_port()
+        env = {**base, "RASA_PORT": str(port), "ACTION_PORT": str(free_port()),
+               "WEB_PORT": str(free_port()), "TRACKER_DB": str(tmp / f"{tag}-tracker.sqlite3"),
+               "LOCK_DB": str(tmp / f"{tag}-locks.sqlite3"),
+               "HANDOFF_DB_URL": f"sqlite:///{tmp / f'{tag}-handoffs.sqlite3'}", **extra}  # fmt: skip
+        return measure(name, ["scripts/run.sh"], ROOT, env, port, levels, args.seconds,
+                       RESULTS / "logs" / f"bench-{tag}.log", questions)  # fmt: skip
+
+    ours = ours_run("this assistant (make run)", "ours", {})
+    # The same, with the inference cache off: how much of the gain is the cache.
+    uncached = (
+        ours_run("this assistant, inference cache off", "ours-uncached", {"INFERENCE_CACHE_SIZE": "0"})
+        if args.uncached
+        else None
+    )  # fmt: skip
     stock_port = free_port()
     stock = measure("stock rasa init", [str(RASA), "run", "--model", "models/stock.tar.gz", "--port",
                     str(stock_port)], STOCK, base, stock_port, levels, args.seconds,
-                    RESULTS / "logs" / "bench-stock.log")  # fmt: skip
+                    RESULTS / "logs" / "bench-stock.log", questions)  # fmt: skip
 
     ours["training_s"] = train_info.get("seconds")
     ours["model_mb"] = (
@@ -340,11 +378,15 @@ def main(argv: list[str] | None = None) -> int:
         else round(model.stat().st_size / 1e6, 1)
     )
     stock.update(stock_info)
-    ratios = [
-        {"concurrency": o["concurrency"], "throughput_ratio": round(o["rps"] / s["rps"], 2) if s["rps"] else None,
-         "p95_ratio": round(o["p95_ms"] / s["p95_ms"], 2) if s["p95_ms"] else None}
-        for o, s in zip(ours["levels"], stock["levels"], strict=True)
-    ]  # fmt: skip
+
+    def ratios_of(mine: dict[str, Any]) -> list[dict[str, Any]]:
+        return [
+            {"concurrency": o["concurrency"], "throughput_ratio": round(o["rps"] / s["rps"], 2) if s["rps"] else None,
+             "p95_ratio": round(o["p95_ms"] / s["p95_ms"], 2) if s["p95_ms"] else None}
+            for o, s in zip(mine["levels"], stock["levels"], strict=True)
+        ]  # fmt: skip
+
+    ratios = ratios_of(ours)
     report = {
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "machine": {
@@ -353,11 +395,19 @@ def main(argv: list[str] | None = None) -> int:
             "system": platform.platform(),
         },
         "seconds_per_level": args.seconds,
-        "conversation": CONVERSATION,
+        "messages": {
+            "greetings": GREETINGS,
+            "questions": "tests/nlu/faq_test.yml (held out)",
+            "distinct_questions": len(questions),
+            "questions_per_conversation": QUESTIONS_PER_CONVERSATION,
+        },
         "ours": ours,
         "stock": stock,
         "ratios": ratios,
     }
+    if uncached is not None:
+        report["ours_cache_off"] = uncached
+        report["ratios_cache_off"] = ratios_of(uncached)
     (RESULTS / "bench.json").write_text(json.dumps(report, indent=2))
     chart(report, RESULTS / "bench.png")
 
@@ -366,11 +416,34 @@ def main(argv: list[str] | None = None) -> int:
     for o, s, r in zip(ours["levels"], stock["levels"], ratios, strict=True):
         print(f"{o['concurrency']:8d} | {o['rps']:10.1f} {o['p50_ms']:7.1f} {o['p95_ms']:7.1f} {o['p99_ms']:7.1f} "
               f"{o['errors']:4d} | {s['rps']:11.1f} {s['p95_ms']:7.1f} {s['errors']:4d} | {r['throughput_ratio']:5}")  # fmt: skip
+    if uncached is not None:
+        print("cache off:")
+        for o, r in zip(uncached["levels"], report["ratios_cache_off"], strict=True):
+            print(f"{o['concurrency']:8d} | {o['rps']:10.1f} {o['p50_ms']:7.1f} {o['p95_ms']:7.1f} {o['p99_ms']:7.1f} "
+                  f"{o['errors']:4d} | {'':>11} {'':>7} {'':>4} | {r['throughput_ratio']:5}")  # fmt: skip
+    at10 = next(
+        (
+            r
+            for r, o in zip(ratios, ours["levels"], strict=True)
+            if o["concurrency"] == 10
+        ),
+        None,
+    )
+    if at10 is not None:
+        level = next(o for o in ours["levels"] if o["concurrency"] == 10)
+        met = (
+            (at10["throughput_ratio"] or 0) >= 3
+            and level["p95_ms"] < 150
+            and level["errors"] == 0
+        )
+        print(
+            f"goal at 10 visitors (>= 3x stock, p95 < 150 ms, no errors): {'met' if met else 'NOT met'}"
+        )
     print(
         f"start-up to first answer: ours {ours['startup_s']} s, stock {stock['startup_s']} s"
     )
     print(
-        f"resident memory (Rasa server): ours {ours['rss_mb']} MB, stock {stock['rss_mb']} MB"
+        f"resident memory (Rasa server, all workers): ours {ours['rss_mb']} MB, stock {stock['rss_mb']} MB"
     )
     print(f"training: ours {ours['training_s']} s, stock {stock['training_s']} s; "
           f"model: ours {ours['model_mb']} MB, stock {stock['model_mb']} MB")  # fmt: skip

@@ -94,6 +94,15 @@ def main() -> None:
     log_redaction.install()
     dedupe.install_guard()
     apply_action_timeout(action_timeout(dict(os.environ)))
+    # Skip the NLU pipeline and TensorFlow for inputs seen before, SQLite in WAL
+    # mode, leaner conversation-store queries (runtime/, README "Speed").
+    from runtime import inference_cache, sql_tracker_store, sqlite
+
+    size = inference_cache.cache_size(os.environ)
+    inference_cache.install(size)
+    inference_cache.install_parse_cache(size)
+    sqlite.tune()
+    sql_tracker_store.install()
     # No silent fresh start: refuse to start without the conversation store, and
     # answer "can't reach our records" (911 / 988) while it is away.
     from scripts import tracker_guard

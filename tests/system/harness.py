@@ -100,6 +100,7 @@ def base_env(tmp: Path) -> dict[str, str]:
         RASA_PORT=str(free_port()),
         ACTION_PORT=str(free_port()),
         TRACKER_DB=str(tmp / "tracker.sqlite3"),
+        LOCK_DB=str(tmp / "locks.sqlite3"),
         HANDOFF_DB_URL=f"sqlite:///{tmp / 'handoffs.sqlite3'}",
         WEB_PORT=str(free_port()),
         ACTION_SERVER_TOKEN="system-test-shared-secret",

@@ -256,6 +256,7 @@ def test_endpoints_send_the_shared_secret(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("ACTION_SERVER_URL", "http://127.0.0.1:5055/webhook")
     monkeypatch.setenv("ACTION_SERVER_TOKEN", "a-shared-secret-of-some-length")
     monkeypatch.setenv("TRACKER_DB", "var/tracker.sqlite3")
+    monkeypatch.setenv("LOCK_DB", "var/locks.sqlite3")
     endpoints = AvailableEndpoints.read_endpoints(
         str(config.PROJECT_ROOT / "endpoints.yml")
     )

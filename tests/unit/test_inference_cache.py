@@ -151,3 +151,55 @@ def test_size_zero_installs_nothing(counted: list[Any]) -> None:
     RasaModel.run_inference(model, Data([1, 2]))
     RasaModel.run_inference(model, Data([1, 2]))
     assert len(counted) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [("what is klonopin", True), ('/open_faq{"faq_topic": "withdrawal"}', True),
+     ("hi", True), ("", False), (None, False), ("call me at (213) 555-0199", False),
+     ("2135550199", False), ("sam@example.org", False), ("i took 2 pills at 10", True)],
+)  # fmt: skip
+def test_contact_details_are_never_kept(text: str | None, kept: bool) -> None:
+    assert inference_cache.cacheable_text(text) is kept
+
+
+class Message:
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The processor's NLU step replaced by a counting fake, then the parse
+    cache installed over it; undone after the test."""
+    from rasa.core.processor import MessageProcessor
+
+    calls: list[str] = []
+
+    def fake(
+        self: Any, message: Message, tracker: Any, only_output_properties: bool = True
+    ) -> Any:
+        calls.append(message.text)
+        return {"text": message.text, "intent": {"name": f"call{len(calls)}"}}  # fmt: skip
+
+    monkeypatch.setattr(MessageProcessor, "_parse_message_with_graph", fake)
+    monkeypatch.setattr(inference_cache, "_parse_installed", None)
+    return calls
+
+
+def test_a_repeated_text_skips_the_nlu_pipeline(parses: list[str]) -> None:
+    from rasa.core.processor import MessageProcessor
+
+    cache = inference_cache.install_parse_cache(16)
+    assert cache is not None
+    processor = object.__new__(MessageProcessor)
+    first = MessageProcessor._parse_message_with_graph(processor, Message("hi"), None)
+    first["intent"]["name"] = "changed by a caller"
+    again = MessageProcessor._parse_message_with_graph(processor, Message("hi"), None)
+    other = MessageProcessor._parse_message_with_graph(processor, Message("hey"), None)
+    phone = "my number is 213 555 0199"
+    MessageProcessor._parse_message_with_graph(processor, Message(phone), None)
+    MessageProcessor._parse_message_with_graph(processor, Message(phone), None)
+    assert parses == ["hi", "hey", phone, phone]  # contact details: never kept
+    assert again == {"text": "hi", "intent": {"name": "call1"}}
+    assert other["intent"]["name"] == "call2"

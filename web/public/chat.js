@@ -252,7 +252,10 @@
       window.location.protocol + "//" + window.location.hostname + ":" + (config.rasaPort || 5005);
     socket = window.io(url, {
       path: config.socketPath || "/socket.io",
-      transports: ["websocket", "polling"],
+      // WebSocket only: one connection stays with one Rasa worker process
+      // (SANIC_WORKERS) or server; HTTP long-polling would spread a session's
+      // requests over workers that do not know it.
+      transports: ["websocket"],
       reconnectionDelayMax: 10000,
     });
     socket.on("connect", function () {
