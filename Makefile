@@ -56,7 +56,7 @@ run-cluster: train $(WEBDEPS) nginx ## like run, with RASA_SERVERS Rasa servers 
 	@scripts/run_cluster.sh
 
 shell: train ## chat in the terminal (starts the action server too)
-	@ACTION_PORT=$${ACTION_PORT:-5055}; \
+	@mkdir -p var results/logs; ACTION_PORT=$${ACTION_PORT:-5055}; \
 	  export ACTION_SERVER_TOKEN=$${ACTION_SERVER_TOKEN:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(32))')}; \
 	  $(PY) -m actions.server --port $$ACTION_PORT >results/logs/action-server.log 2>&1 & apid=$$!; \
 	  trap "kill $$apid" EXIT; \

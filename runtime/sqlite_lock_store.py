@@ -81,8 +81,14 @@ class SQLiteLockStore(LockStore):
         self._connection: sqlite3.Connection | None = None
         self._pid = 0
         self._guard = threading.Lock()
-        with self._guard:  # fails early on a bad path
-            self._connect().executescript(_SCHEMA)
+        try:  # fails at start-up, not at the first message, on a bad path
+            with self._guard:
+                self._connect().executescript(_SCHEMA)
+        except sqlite3.Error as error:
+            raise ValueError(
+                f"cannot open the lock store's SQLite file {self.path!r} "
+                f"(LOCK_DB; its folder must exist): {error}"
+            ) from error
 
     def _connect(self) -> sqlite3.Connection:
         # One connection per process, opened after a fork (Sanic's workers).

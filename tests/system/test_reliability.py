@@ -40,6 +40,7 @@ from harness import (
     start,
 )
 
+from scripts.bench import held_out_questions
 from scripts.tracker_guard import STORE_DOWN_REPLY
 
 pytestmark = pytest.mark.system
@@ -274,6 +275,10 @@ FOLLOW_UPS = [
     "how long does withdrawal last", "ok", "bye", "is klonopin a benzo",
     "can you treat my anxiety and addiction together", "where are you located",
 ]  # fmt: skip
+# A follow-up is a held-out FAQ phrasing (270-odd,
+# never seen in training) about half the time, so that the NLU pipeline, the
+# models and the caches filling up are part of the soak, not only cache hits.
+QUESTIONS = held_out_questions()
 CONVERSATIONS = 1000
 WARM_UP = 100
 CLIENTS = 10
@@ -289,7 +294,8 @@ RSS_GROWTH_LIMIT_MIB = 25.0
 async def converse(
     session: aiohttp.ClientSession, url: str, sender: str, rng: random.Random
 ) -> list[str]:
-    """One visitor: an opener, a button of the reply, a follow-up. The problems."""
+    """One visitor: an opener, a button of the reply, a follow-up or a held-out
+    question. The problems."""
     problems: list[str] = []
     message = rng.choice(OPENERS)
     for turn in range(3):
@@ -303,9 +309,10 @@ async def converse(
         if status != 200 or not any(reply.get("text") for reply in replies or []):
             problems.append(f"{sender} {message!r}: {status} {replies!r}")
         buttons = [b["payload"] for r in replies or [] for b in r.get("buttons") or []]
-        message = (
-            rng.choice(buttons) if turn == 0 and buttons else rng.choice(FOLLOW_UPS)
-        )
+        if turn == 0 and buttons:
+            message = rng.choice(buttons)
+        else:
+            message = rng.choice(FOLLOW_UPS if rng.random() < 0.5 else QUESTIONS)
     return problems
 
 

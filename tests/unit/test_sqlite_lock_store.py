@@ -133,3 +133,8 @@ def test_bad_settings_are_clear_errors(
     }
     with pytest.raises(ValueError, match=message):
         SQLiteLockStore(EndpointConfig(type="x", **settings))
+
+
+def test_a_file_that_cannot_be_opened_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="LOCK_DB; its folder must exist"):
+        SQLiteLockStore(db=str(tmp_path / "missing" / "locks.sqlite3"))
