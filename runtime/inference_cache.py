@@ -30,6 +30,7 @@ anyway. `INFERENCE_CACHE_SIZE` sets each cache's number of entries (default
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import itertools
 import logging
@@ -129,6 +130,14 @@ class InferenceCache:
             self.stats.hits += 1
         return copy.deepcopy(outputs)
 
+    def get_or_compute(self, key: tuple[int, bytes], compute: Callable[[], Any]) -> Any:
+        """The cached value for ``key``, or ``compute()``'s, which is then kept."""
+        value = self.get(key)
+        if value is None:
+            value = compute()
+            self.put(key, value)
+        return value
+
     def put(self, key: tuple[int, bytes], outputs: Any) -> None:
         kept = copy.deepcopy(outputs)
         with self._lock:
@@ -157,6 +166,26 @@ def _token_of(model: Any) -> int:
     return int(token)
 
 
+def _wrap(
+    owner: type,
+    name: str,
+    cache: InferenceCache,
+    key_of: Callable[..., tuple[int, bytes] | None],
+) -> None:
+    """Replace ``owner.name`` by a method that answers from ``cache`` under
+    ``key_of(self, ...)``, or calls the original when the key is None."""
+    original: Callable[..., Any] = getattr(owner, name)
+
+    @functools.wraps(original)
+    def cached(self: Any, *args: Any, **kwargs: Any) -> Any:
+        key = key_of(self, *args, **kwargs)
+        if key is None:
+            return original(self, *args, **kwargs)
+        return cache.get_or_compute(key, lambda: original(self, *args, **kwargs))
+
+    setattr(owner, name, cached)
+
+
 def install(size: int) -> InferenceCache | None:
     """Wrap `RasaModel.run_inference` with a cache of ``size`` entries (0: none).
 
@@ -170,30 +199,21 @@ def install(size: int) -> InferenceCache | None:
     from rasa.utils.tensorflow.models import RasaModel
 
     cache = InferenceCache(size)
-    original: Callable[..., Any] = RasaModel.run_inference
 
-    def run_inference(
+    def key_of(
         self: RasaModel,
         model_data: Any,
         batch_size: Any = 1,
         output_keys_expected: Any = None,
-    ) -> Any:
+    ) -> tuple[int, bytes] | None:
         try:
-            key = (
-                _token_of(self),
-                input_digest(model_data.data, batch_size, output_keys_expected),
-            )
+            digest = input_digest(model_data.data, batch_size, output_keys_expected)
         except TypeError as error:  # an input kind this module does not know
             logger.debug("inference cache bypassed: %s", error)
-            return original(self, model_data, batch_size, output_keys_expected)
-        outputs = cache.get(key)
-        if outputs is None:
-            outputs = original(self, model_data, batch_size, output_keys_expected)
-            cache.put(key, outputs)
-        return outputs
+            return None
+        return (_token_of(self), digest)
 
-    run_inference.__wrapped__ = original  # type: ignore[attr-defined]
-    RasaModel.run_inference = run_inference
+    _wrap(RasaModel, "run_inference", cache, key_of)
     _installed = cache
     logger.info("TensorFlow inference cache on: %d entries", size)
     return cache
@@ -214,30 +234,22 @@ def install_parse_cache(size: int) -> InferenceCache | None:
     from rasa.core.processor import MessageProcessor
 
     cache = InferenceCache(size)
-    original: Callable[..., Any] = MessageProcessor._parse_message_with_graph
 
-    def parse(
+    def key_of(
         self: MessageProcessor,
         message: Any,
-        tracker: Any,
+        tracker: Any = None,
         only_output_properties: bool = True,
-    ) -> Any:
+    ) -> tuple[int, bytes] | None:
         text = message.text
         if not cacheable_text(text):
-            return original(self, message, tracker, only_output_properties)
-        key = (
-            _token_of(self),
-            hashlib.blake2b(
-                f"{only_output_properties}\0{text}".encode(), digest_size=20
-            ).digest(),
-        )
-        parsed = cache.get(key)
-        if parsed is None:
-            parsed = original(self, message, tracker, only_output_properties)
-            cache.put(key, parsed)
-        return parsed
+            return None
+        digest = hashlib.blake2b(
+            f"{only_output_properties}\0{text}".encode(), digest_size=20
+        ).digest()
+        return (_token_of(self), digest)
 
-    MessageProcessor._parse_message_with_graph = parse
+    _wrap(MessageProcessor, "_parse_message_with_graph", cache, key_of)
     _parse_installed = cache
     logger.info("NLU parse cache on: %d texts", size)
     return cache
