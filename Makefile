@@ -33,11 +33,11 @@ $(WEBDEPS): web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-browser: ## make sure Chromium is there for the browser tests (Debian's package)
-	@scripts/install_browser.sh
+browser: ## make sure Chromium is there for the browser tests (Debian's package; CHROMIUM_PATH for another)
+	@scripts/install_debian_package.sh chromium CHROMIUM_PATH /usr/bin/chromium "the browser tests"
 
 nginx: ## make sure nginx is there for the load balancer of run-cluster and its test (Debian's package)
-	@scripts/install_nginx.sh
+	@scripts/install_debian_package.sh nginx-light NGINX /usr/sbin/nginx "the load balancer"
 
 install: $(STAMP) $(WEBDEPS) ## create .venv, install the pinned Python and npm dependencies
 
