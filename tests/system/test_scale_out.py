@@ -33,7 +33,18 @@ import pytest
 import socketio
 import sqlalchemy as sa
 import websockets
-from harness import ROOT, Bot, base_env, free_port, model_path, start
+from harness import (
+    ACTIONS_READY,
+    RASA_READY,
+    ROOT,
+    Bot,
+    action_command,
+    base_env,
+    free_port,
+    postgres_env,
+    rasa_command,
+    start,
+)
 
 pytestmark = pytest.mark.system
 
@@ -52,30 +63,16 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         conn.execute(sa.text(f'CREATE DATABASE "{database}"'))
     url = sa.engine.make_url(POSTGRES_URL)
     env = base_env(tmp)
-    env.update(
-        ACTION_SERVER_URL=f"http://127.0.0.1:{env['ACTION_PORT']}/webhook",
-        TRACKER_PG_HOST=url.host or "127.0.0.1",
-        TRACKER_PG_PORT=str(url.port or 5432),
-        TRACKER_PG_DB=database,
-        TRACKER_PG_USER=url.username or "postgres",
-        TRACKER_PG_PASSWORD=url.password or "",
-        LOCK_REDIS_HOST="127.0.0.1",
-        LOCK_REDIS_PORT="6379",
-        LOCK_REDIS_DB="1",
-        LOCK_REDIS_PREFIX=f"scale{uuid.uuid4().hex[:8]}",
-    )
+    env["ACTION_SERVER_URL"] = f"http://127.0.0.1:{env['ACTION_PORT']}/webhook"
+    postgres_env(env, url, database)
     procs: list[subprocess.Popen] = []
     try:
-        procs.append(start(env, [str(ROOT / ".venv/bin/python"), "-m", "actions.server", "--port",
-                                 env["ACTION_PORT"]], "Action server starting", tmp / "actions.log"))  # fmt: skip
+        procs.append(start(env, action_command(env["ACTION_PORT"]), ACTIONS_READY,
+                           tmp / "actions.log"))  # fmt: skip
         ports = [free_port(), free_port()]
         for n, port in enumerate(ports):
-            cmd = [str(ROOT / ".venv/bin/python"), "-m", "scripts.rasa_server", "run", "--model", model_path(),
-                   "--port", str(port), "--endpoints", "config/endpoints.scale.yml",
-                   "--credentials", "credentials.yml"]  # fmt: skip
-            procs.append(
-                start(env, cmd, "Rasa server is up and running", tmp / f"rasa-{n}.log")
-            )
+            cmd = rasa_command(port, "config/endpoints.scale.yml")
+            procs.append(start(env, cmd, RASA_READY, tmp / f"rasa-{n}.log"))
         engine = sa.create_engine(url.set(database=database))
         yield {"bots": [Bot(p) for p in ports], "ports": ports, "db": engine}
         engine.dispose()
