@@ -12,35 +12,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ -f .env ]; then
-  set -a; . ./.env; set +a
-fi
-export RASA_PORT="${RASA_PORT:-5005}"
+. scripts/servers.sh  # .env, ports, the shared secret, logs; stop and wait_for
 RASA_SERVERS="${RASA_SERVERS:-2}"
 RASA_BACKEND_PORT="${RASA_BACKEND_PORT:-$((RASA_PORT + 1))}"
-export ACTION_PORT="${ACTION_PORT:-5055}"
-export ACTION_SERVER_URL="${ACTION_SERVER_URL:-http://127.0.0.1:${ACTION_PORT}/webhook}"
-# The shared secret between the Rasa servers and the action server.
-export ACTION_SERVER_TOKEN="${ACTION_SERVER_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')}"
 # Every Rasa server must see the same conversations and locks: always the scale-out
 # endpoints, whatever ENDPOINTS says for `make run`.
 ENDPOINTS=config/endpoints.scale.yml
 export TRACKER_PG_PORT="${TRACKER_PG_PORT:-5432}" TRACKER_PG_PASSWORD="${TRACKER_PG_PASSWORD:-}"
 export LOCK_REDIS_PORT="${LOCK_REDIS_PORT:-6379}" LOCK_REDIS_DB="${LOCK_REDIS_DB:-1}"
 export LOCK_REDIS_PREFIX="${LOCK_REDIS_PREFIX:-}"
-export WEB_PORT="${WEB_PORT:-8080}"
-export CORS_ORIGINS="${CORS_ORIGINS:-http://localhost:${WEB_PORT},http://127.0.0.1:${WEB_PORT}}"
-# credentials.yml reads every channel's keys from the environment; a channel whose
-# keys are empty stays off (its webhook answers 503), so unset keys become empty.
-for key in $(grep -oE '\$\{[A-Z0-9_]+\}' credentials.yml | tr -d '${}' | sort -u); do
-  export "$key"="${!key:-}"
-done
-export RASA_TELEMETRY_ENABLED=false
-export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
-LOG_DIR="${LOG_DIR:-results/logs}"
 NGINX="${NGINX:-/usr/sbin/nginx}"
 STATE_DIR=var/cluster
-mkdir -p var "$LOG_DIR"
 
 missing=()
 for key in TRACKER_PG_HOST TRACKER_PG_DB TRACKER_PG_USER LOCK_REDIS_HOST; do
@@ -58,42 +40,7 @@ if [ ! -x "$NGINX" ]; then
   echo "No nginx at $NGINX: run 'make nginx' (Debian's nginx-light), or set NGINX." >&2
   exit 1
 fi
-fp=$(.venv/bin/python scripts/model_fingerprint.py)
-model="models/clonazepam-${fp}.tar.gz"
-if [ ! -f "$model" ]; then
-  echo "No model for the current data ($model). Run 'make train' (or 'make run-cluster', which trains)." >&2
-  exit 1
-fi
-
-pids=()
-stop() {
-  trap - INT TERM EXIT
-  if [ ${#pids[@]} -gt 0 ]; then
-    echo "Stopping the cluster ..."
-    kill -TERM "${pids[@]}" 2>/dev/null || true
-    wait "${pids[@]}" 2>/dev/null || true
-  fi
-}
-trap 'stop; exit 130' INT
-trap 'stop; exit 143' TERM
-trap stop EXIT
-
-wait_for() {  # wait_for URL NAME PID SECONDS
-  local i
-  for ((i = 0; i < $4; i++)); do
-    if ! kill -0 "$3" 2>/dev/null; then
-      echo "The $2 stopped while starting; see ${LOG_DIR}/$2.log" >&2
-      tail -n 20 "${LOG_DIR}/$2.log" >&2
-      return 1
-    fi
-    if .venv/bin/python -c "import sys,urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)" "$1" 2>/dev/null; then
-      return 0
-    fi
-    sleep 1
-  done
-  echo "The $2 did not answer at $1 within $4 s; see ${LOG_DIR}/$2.log" >&2
-  return 1
-}
+model_for "make run-cluster"
 
 echo "Starting the action server on port ${ACTION_PORT} (log: ${LOG_DIR}/action-server.log) ..."
 .venv/bin/python -m actions.server --port "${ACTION_PORT}" </dev/null >"${LOG_DIR}/action-server.log" 2>&1 &
@@ -144,9 +91,4 @@ The assistant is running on ${RASA_SERVERS} Rasa server(s) (${backends[*]}) behi
 Press Ctrl-C to stop.
 MSG
 
-# Return as soon as any process exits; the EXIT trap stops the others.
-set +e
-wait -n "${pids[@]}"
-status=$?
-echo "A server stopped (exit $status); see ${LOG_DIR}/." >&2
-exit "$status"
+wait_for_any_exit
