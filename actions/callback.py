@@ -22,10 +22,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import redact
 from actions.config import DEFAULT_REGION, format_phone, get_settings, is_email
 from actions.handoff import CALLBACK_SLOTS, admissions_line, callback_notifications
 from actions.store import Callback, Handoff, get_store
+from common import redact
 
 logger = logging.getLogger(__name__)
 

@@ -1,54 +1,24 @@
 """FAQ navigation: buttons that open one answer, and "Did you mean ...?" on low confidence."""
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
-import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.config import PROJECT_ROOT
 from actions.handoff import ActionHandoffAdmissions
+from common.buttons import INTENT_BUTTONS, TALK_TO_A_PERSON, faq_payload, topic_titles
 
 FAQ_INTENT = "faq"
 FALLBACK_INTENT = "nlu_fallback"
 FAQ_PREFIX = "utter_faq/"
 URGENT_INTENTS = {"emergency", "crisis"}
 
-# Button titles for "Did you mean ...?" live with each topic in
-# knowledge/grounding.yml (topics.<topic>.title), where staff add a topic.
-TOPICS_FILE = PROJECT_ROOT / "knowledge" / "grounding.yml"
-
-
-@lru_cache(maxsize=1)
-def topic_titles() -> dict[str, str]:
-    """{topic: button title}, read once from knowledge/grounding.yml."""
-    data = yaml.safe_load(TOPICS_FILE.read_text(encoding="utf-8")) or {}
-    return {
-        str(topic): str(spec["title"])
-        for topic, spec in (data.get("topics") or {}).items()
-        if isinstance(spec, dict) and spec.get("title")
-    }
-
-
-# Non-FAQ intents worth offering as a guess, with their button.
-INTENT_BUTTONS: dict[str, tuple[str, str]] = {
-    "admissions": ("Talk to admissions", "/admissions"),
-    "request_callback": ("Ask for a callback", "/request_callback"),
-    "help": ("What can I ask?", "/help"),
-}
-
-TALK_TO_A_PERSON = {"title": "Talk to a person", "payload": "/admissions"}
 URGENT_LINE = (
     "If you or someone else is in danger right now, call 911. "
     "For thoughts of suicide, call or text 988."
 )
-
-
-def faq_payload(topic: str) -> str:
-    return f'/open_faq{{"faq_topic": "{topic}"}}'
 
 
 def _responses(domain: dict[str, Any]) -> dict[str, Any]:

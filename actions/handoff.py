@@ -26,6 +26,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.config import Contacts, Settings, get_settings
 from actions.store import Handoff, Notification, get_store
+from common.buttons import CALLBACK_BUTTONS
 
 logger = logging.getLogger(__name__)
 
@@ -64,10 +65,6 @@ CALLBACK_SLOTS = (
     "callback_consent",
 )
 
-CALLBACK_BUTTONS: list[dict[str, str]] = [
-    {"title": "Yes, call me back", "payload": "/request_callback"},
-    {"title": "No thanks", "payload": "/deny"},
-]
 
 _STAFF_HEADLINES = {
     "emergency": (

@@ -26,9 +26,9 @@ from typing import Any
 
 import aiohttp
 
-from actions import redact
 from actions.config import ConfigError, Settings, SmtpSettings, get_settings
 from actions.store import OutboxRow, Store, get_store, utcnow
+from common import redact
 
 logger = logging.getLogger(__name__)
 

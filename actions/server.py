@@ -23,10 +23,10 @@ from rasa_sdk.endpoint import create_app
 from rasa_sdk.plugin import plugin_manager
 from sanic import Sanic, response
 
-from actions import redact
 from actions.config import ConfigError, Settings, get_settings
 from actions.notify import run_forever
 from actions.store import get_store
+from common import redact
 
 logger = logging.getLogger("actions.server")
 
@@ -136,11 +136,11 @@ def main(argv: list[str] | None = None) -> int:
     if not settings.action_token:
         print(
             "ACTION_SERVER_TOKEN is not set: the action server only answers calls that "
-            "carry this shared secret (scripts/run.sh sets a random one per run).",
+            "carry this shared secret (deploy/run.sh sets a random one per run).",
             file=sys.stderr,
         )
         return 2
-    # LOG_LEVEL=DEBUG as for the Rasa server (scripts/run.sh passes it to both).
+    # LOG_LEVEL=DEBUG as for the Rasa server (deploy/run.sh passes it to both).
     debug = args.debug or os.environ.get("LOG_LEVEL", "").strip().upper() == "DEBUG"
     sdk_utils.configure_colored_logging(logging.DEBUG if debug else logging.INFO)
     sdk_utils.update_sanic_log_level()

@@ -101,18 +101,3 @@ def handoff_store(tmp_path: Path, isolated_config: pytest.MonkeyPatch) -> Iterat
     yield store
     store_module.set_store(previous)
     store.dispose()
-
-
-@pytest.fixture
-def lean(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """runtime/sql_tracker_store.py installed on Rasa's SQLTrackerStore for one
-    test, undone afterwards."""
-    from rasa.core.tracker_store import SQLTrackerStore
-
-    from runtime import sql_tracker_store
-
-    for name in ("_retrieve", "_additional_events", "save"):
-        monkeypatch.setattr(SQLTrackerStore, name, getattr(SQLTrackerStore, name))
-    monkeypatch.setattr(sql_tracker_store, "_installed", False)
-    sql_tracker_store.install()
-    yield

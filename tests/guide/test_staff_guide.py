@@ -144,7 +144,7 @@ def test_the_staff_guide_adds_a_topic_and_a_review_that_the_next_model_answers(
     assert "reply:      I'm an automated assistant, not a person." in answer, answer
     texts = " ".join(f'"{text}"' for text, _, _, _ in REVIEWED)
     results = json.loads(
-        run(dest, f".venv/bin/python scripts/ask.py --json {texts} 2>/dev/null")
+        run(dest, f".venv/bin/python -m tools.ask --json {texts} 2>/dev/null")
     )
     assert [r["topic"] for r in results] == [
         topic for _, _, _, topic in REVIEWED

@@ -1,4 +1,4 @@
-"""runtime/redis_lock_store.py against the REAL Redis (127.0.0.1:6379, or
+"""rasa_server/stores/redis_lock_store.py against the REAL Redis (127.0.0.1:6379, or
 TEST_REDIS_HOST / TEST_REDIS_PORT / TEST_REDIS_DB).
 
 Every test uses its own key prefix, and its keys are deleted afterwards. There
@@ -25,7 +25,7 @@ from rasa.core.lock_store import LockError, LockStore
 from rasa.core.utils import AvailableEndpoints, number_of_sanic_workers
 from rasa.utils.endpoints import EndpointConfig
 
-from runtime.redis_lock_store import (
+from rasa_server.stores.redis_lock_store import (
     COUNTER_GRACE_SECONDS,
     DEFAULT_POLL_INTERVAL,
     AtomicRedisLockStore,
@@ -62,7 +62,7 @@ def make_store(prefix: str) -> StoreFactory:
     def make() -> AtomicRedisLockStore:
         config = EndpointConfig(
             url=REDIS_HOST,
-            type="runtime.redis_lock_store.AtomicRedisLockStore",
+            type="rasa_server.stores.redis_lock_store.AtomicRedisLockStore",
             port=REDIS_PORT,
             db=REDIS_DB,
             key_prefix=prefix,
@@ -97,7 +97,7 @@ def test_rasa_loads_it_from_the_scale_endpoints(
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("SANIC_WORKERS", "2")
     endpoints = AvailableEndpoints.read_endpoints(
-        str(ROOT / "config/endpoints.scale.yml")
+        str(ROOT / "deploy/endpoints.scale.yml")
     )
 
     store = LockStore.create(endpoints.lock_store)

@@ -1,4 +1,4 @@
-"""runtime/sql_tracker_store.py on the real PostgreSQL: the same rows and
+"""LeanSQLTrackerStore (rasa_server/stores/sql_tracker_store.py) on the real PostgreSQL: the same rows and
 trackers as Rasa's own SQLTrackerStore (its count() differs from SQLite's)."""
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 
+from rasa_server.stores.sql_tracker_store import LeanSQLTrackerStore
 from tests.unit.test_sql_tracker_store import DOMAIN, run
 
 pytestmark = pytest.mark.integration
@@ -35,19 +36,20 @@ def databases() -> Iterator[list[str]]:
     admin.dispose()
 
 
-def store(database: str) -> SQLTrackerStore:
+def store(
+    database: str, kind: type[SQLTrackerStore] = SQLTrackerStore
+) -> SQLTrackerStore:
     url = sa.engine.make_url(POSTGRES_URL)
-    return SQLTrackerStore(DOMAIN, dialect="postgresql", host=url.host, port=url.port,
+    return kind(DOMAIN, dialect="postgresql", host=url.host, port=url.port,
                            db=database, username=url.username, password=url.password)  # fmt: skip
 
 
 async def test_the_same_rows_and_trackers_as_rasa_s_store_on_postgresql(
-    databases: list[str], request: pytest.FixtureRequest
+    databases: list[str],
 ) -> None:
     rasa_store = store(databases[0])
     expected = await run(store=rasa_store)
     rasa_store.engine.dispose()
-    request.getfixturevalue("lean")
-    lean_store = store(databases[1])
+    lean_store = store(databases[1], LeanSQLTrackerStore)
     assert await run(store=lean_store) == expected
     lean_store.engine.dispose()

@@ -1,4 +1,4 @@
-"""One running assistant for all system tests: scripts/run.sh exactly as `make run`
+"""One running assistant for all system tests: deploy/run.sh exactly as `make run`
 starts it, with every messaging channel configured against a local fake of the
 platforms' send APIs (tests/system/fake_platforms.py)."""
 from __future__ import annotations
@@ -52,7 +52,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         LOG_DIR=str(tmp / "logs"),
         LOG_LEVEL="DEBUG",
     )
-    proc = start(env, ["scripts/run.sh"], "The assistant is running", tmp / "run.log")
+    proc = start(env, ["deploy/run.sh"], "The assistant is running", tmp / "run.log")
     yield {
         "fake": fake,
         "rasa": f"http://127.0.0.1:{env['RASA_PORT']}",

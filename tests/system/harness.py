@@ -82,7 +82,7 @@ def credential_keys() -> list[str]:
 
 def model_path() -> str:
     fingerprint = subprocess.check_output(
-        [str(ROOT / ".venv/bin/python"), "scripts/model_fingerprint.py"],
+        [str(ROOT / ".venv/bin/python"), "-m", "tools.model_fingerprint"],
         cwd=ROOT,
         text=True,
     ).strip()
@@ -123,8 +123,8 @@ ACTIONS_READY = "Action server starting"
 
 
 def rasa_command(port: int | str, endpoints: str = "endpoints.yml") -> list[str]:
-    """The Rasa server as scripts/run.sh starts it (without the CORS origins)."""
-    return [str(ROOT / ".venv/bin/python"), "-m", "scripts.rasa_server", "run", "--model", model_path(),
+    """The Rasa server as deploy/run.sh starts it (without the CORS origins)."""
+    return [str(ROOT / ".venv/bin/python"), "-m", "rasa_server", "run", "--model", model_path(),
             "--port", str(port), "--endpoints", endpoints, "--credentials", "credentials.yml"]  # fmt: skip
 
 
@@ -135,7 +135,7 @@ def action_command(port: int | str) -> list[str]:
 def postgres_env(
     env: dict[str, str], url: Any, database: str, port: int | None = None
 ) -> None:
-    """config/endpoints.scale.yml's settings: PostgreSQL at ``url`` (a SQLAlchemy
+    """deploy/endpoints.scale.yml's settings: PostgreSQL at ``url`` (a SQLAlchemy
     URL; ``port`` instead of its own, e.g. a TcpProxy's), database ``database``,
     the real Redis as lock store under a key prefix of its own."""
     env.update(

@@ -522,7 +522,7 @@ def test_an_open_http_api_is_refused_and_a_guarded_one_wants_the_token(
     env["ACTION_SERVER_URL"] = f"http://127.0.0.1:{env['ACTION_PORT']}/webhook"
     env.pop("RASA_API_TOKEN", None)
     port, token = env["RASA_PORT"], "system-test-api-token-1234"
-    cmd = [str(ROOT / ".venv/bin/python"), "-m", "scripts.rasa_server", "run",
+    cmd = [str(ROOT / ".venv/bin/python"), "-m", "rasa_server", "run",
            "--enable-api", "--model", str(tmp_path), "--port", port,
            "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"]  # fmt: skip
     refused = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)  # fmt: skip

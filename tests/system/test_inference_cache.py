@@ -16,8 +16,8 @@ from rasa.core.agent import Agent
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.utils.tensorflow.models import RasaModel
 
-from runtime import inference_cache
-from scripts.bench import conversation, held_out_questions
+from rasa_server import inference_cache
+from tools.bench import conversation, held_out_questions
 
 pytestmark = pytest.mark.system
 

@@ -40,8 +40,8 @@ from harness import (
     start,
 )
 
-from scripts.bench import held_out_questions
-from scripts.tracker_guard import STORE_DOWN_REPLY
+from rasa_server.stores.tracker_guard import STORE_DOWN_REPLY
+from tools.bench import held_out_questions
 
 pytestmark = pytest.mark.system
 
@@ -69,11 +69,11 @@ def test_the_server_refuses_to_start_without_its_conversation_store(
 ) -> None:
     env = base_env(tmp_path)
     env["ACTION_SERVER_URL"] = f"http://127.0.0.1:{env['ACTION_PORT']}/webhook"
-    if store == "postgresql":  # config/endpoints.scale.yml, nothing on that port
+    if store == "postgresql":  # deploy/endpoints.scale.yml, nothing on that port
         closed = free_port()
         postgres_env(env, sa.engine.make_url(POSTGRES_URL), "test", port=closed)
         endpoints, where, settings = (
-            "config/endpoints.scale.yml",
+            "deploy/endpoints.scale.yml",
             f"127.0.0.1:{closed}",
             "TRACKER_PG_HOST, TRACKER_PG_PASSWORD, TRACKER_PG_PORT",
         )
@@ -115,7 +115,7 @@ def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def proxied_server(tmp_path: Path, action_server: str) -> Iterator[dict[str, Any]]:
-    """A Rasa server (config/endpoints.scale.yml) whose PostgreSQL, a throw-away
+    """A Rasa server (deploy/endpoints.scale.yml) whose PostgreSQL, a throw-away
     database on the real server, is reached through a TcpProxy."""
     database = f"reliability_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
@@ -129,7 +129,7 @@ def proxied_server(tmp_path: Path, action_server: str) -> Iterator[dict[str, Any
     proc = None
     direct = sa.create_engine(url.set(database=database))
     try:
-        cmd = rasa_command(env["RASA_PORT"], "config/endpoints.scale.yml")
+        cmd = rasa_command(env["RASA_PORT"], "deploy/endpoints.scale.yml")
         proc = start(env, cmd, RASA_READY, tmp_path / "rasa.log")
         yield {"bot": Bot(int(env["RASA_PORT"])), "proxy": proxy, "db": direct,
                "log": tmp_path / "rasa.log"}  # fmt: skip

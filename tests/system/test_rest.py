@@ -1,4 +1,4 @@
-"""System tests: the real servers, started by scripts/run.sh exactly as `make run` does.
+"""System tests: the real servers, started by deploy/run.sh exactly as `make run` does.
 
 They need the trained model (`make system` / `make test` train it first).
 """
@@ -116,7 +116,7 @@ def test_unconfigured_channels_answer_503_and_sigterm_stops_every_server(
 ) -> None:
     env = base_env(tmp_path)
     proc = start(
-        env, ["scripts/run.sh"], "The assistant is running", tmp_path / "run.log"
+        env, ["deploy/run.sh"], "The assistant is running", tmp_path / "run.log"
     )
     # no channel credentials in this environment: each channel is off and says why
     for channel, key in CHANNEL_KEYS:
@@ -160,7 +160,7 @@ def test_911_and_988_come_quickly_when_the_action_server_is_down_or_hung(
         hanging_server(port)
     env["ACTION_SERVER_URL"] = f"http://127.0.0.1:{port}/webhook"
     env["ACTION_TIMEOUT_SECONDS"] = "3"
-    cmd = [str(ROOT / ".venv/bin/python"), "-m", "scripts.rasa_server", "run", "--model", model_path(),
+    cmd = [str(ROOT / ".venv/bin/python"), "-m", "rasa_server", "run", "--model", model_path(),
            "--port", env["RASA_PORT"], "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"]  # fmt: skip
     proc = start(env, cmd, "Rasa server is up and running", tmp_path / "rasa.log")
     try:

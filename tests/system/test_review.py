@@ -26,7 +26,7 @@ def test_review_of_seeded_conversations(stack: dict[str, Any], tmp_path: Path) -
     db = f"sqlite:///{stack['tmp'] / 'tracker.sqlite3'}"
     out = tmp_path / "review"
     done = subprocess.run(
-        [str(ROOT / ".venv/bin/python"), "scripts/review.py", "--db", db, "--out", str(out)],
+        [str(ROOT / ".venv/bin/python"), "-m", "tools.review", "--db", db, "--out", str(out)],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr

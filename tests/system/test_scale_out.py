@@ -1,7 +1,7 @@
 """Two Rasa servers, one action server, one conversation store (the real
-PostgreSQL) and one lock store (the real Redis, runtime/redis_lock_store.py), as
-config/endpoints.scale.yml sets them up, and nginx in front of them as
-scripts/run_cluster.sh runs it (scripts/load_balancer.py). No skip: if
+PostgreSQL) and one lock store (the real Redis, rasa_server/stores/redis_lock_store.py), as
+deploy/endpoints.scale.yml sets them up, and nginx in front of them as
+deploy/run_cluster.sh runs it (deploy/load_balancer.py). No skip: if
 PostgreSQL, Redis or nginx is missing, these tests fail.
 
 - A conversation's messages alternate between the servers and go on correctly.
@@ -71,7 +71,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
                            tmp / "actions.log"))  # fmt: skip
         ports = [free_port(), free_port()]
         for n, port in enumerate(ports):
-            cmd = rasa_command(port, "config/endpoints.scale.yml")
+            cmd = rasa_command(port, "deploy/endpoints.scale.yml")
             procs.append(start(env, cmd, RASA_READY, tmp / f"rasa-{n}.log"))
         engine = sa.create_engine(url.set(database=database))
         yield {"bots": [Bot(p) for p in ports], "ports": ports, "db": engine}
@@ -183,14 +183,14 @@ ACCESS_LINE = re.compile(
 def balancer(
     cluster: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Any]]:
-    """nginx with the configuration scripts/run_cluster.sh writes, in front of the
+    """nginx with the configuration deploy/run_cluster.sh writes, in front of the
     cluster's two servers (no extra Rasa server)."""
     tmp = tmp_path_factory.mktemp("balancer")
     port = free_port()
     servers = [f"127.0.0.1:{p}" for p in cluster["ports"]]
     access_log = tmp / "access.log"
     conf = subprocess.run(
-        [str(ROOT / ".venv/bin/python"), "-m", "scripts.load_balancer",
+        [str(ROOT / ".venv/bin/python"), "-m", "deploy.load_balancer",
          "--listen", f"127.0.0.1:{port}", *(f"--server={s}" for s in servers),
          "--dir", str(tmp), "--access-log", str(access_log)],
         cwd=ROOT, check=True, capture_output=True, text=True,

@@ -1,6 +1,6 @@
 """The website page and its chat widget, in headless Chromium (Debian's package).
 
-The servers are started by scripts/run.sh, as `make run` does; the page is the one
+The servers are started by deploy/run.sh, as `make run` does; the page is the one
 it serves on WEB_PORT. Screenshots of every step go to results/browser/.
 """
 from __future__ import annotations

@@ -11,7 +11,6 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import redact
 from actions.callback import (
     CALLBACK_SLOTS,
     ActionCancelCallback,
@@ -19,6 +18,7 @@ from actions.callback import (
     ValidateCallbackForm,
 )
 from actions.store import Store
+from common import redact
 
 TrackerFactory = Callable[..., Tracker]
 

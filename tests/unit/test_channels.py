@@ -8,15 +8,15 @@ from typing import Any
 import pytest
 import yaml
 
-from channels.common import (
+from rasa_server.channels.base import (
     credential,
     numbered_options,
     plain_text,
     resolve_numbered_reply,
 )
-from channels.socketio import allowed_origins
-from channels.telegram import TelegramChannel
-from channels.twilio import TwilioSmsInput, TwilioWhatsAppInput
+from rasa_server.channels.socketio import allowed_origins
+from rasa_server.channels.telegram import TelegramChannel
+from rasa_server.channels.twilio import TwilioSmsInput, TwilioWhatsAppInput
 
 BUTTONS = [
     {"title": "What is clonazepam?", "payload": '/open_faq{"faq_topic": "what_is"}'},

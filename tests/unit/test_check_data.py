@@ -1,4 +1,4 @@
-"""`make check-data` (scripts/check_data.py): each check can fail, and says file:line."""
+"""`make check-data` (tools/check_data.py): each check can fail, and says file:line."""
 from __future__ import annotations
 
 import shutil
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts import check_data
+from tools import check_data
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,6 +19,8 @@ def project(tmp_path: Path) -> Path:
         "tests/stories",
         "config",
         "actions",
+        "rasa_server",
+        "common",
         "web/public",
         "knowledge",
     ):
@@ -164,3 +166,96 @@ def test_main_exits_1_and_prints_file_and_line(
     out = capsys.readouterr().out
     assert "data/responses/faq.yml:" in out and "1 problem(s)" in out
     assert check_data.main(["--root", str(ROOT)]) == 0
+
+
+# --------------------------------------------------------------------------- grounding
+
+
+def has(root: Path, prefix: str, fragment: str) -> tuple[bool, list[str]]:
+    found = messages(root)
+    return any(m.startswith(prefix) and fragment in m for m in found), found
+
+
+def test_a_fact_the_article_does_not_hold(project: Path) -> None:
+    grounding = project / "knowledge/grounding.yml"
+    line = edit(
+        grounding, '      - "Schedule IV drug"\n', '      - "Schedule II drug"\n'
+    )
+    topic_line = grounding.read_text().splitlines().index("  what_is:") + 1
+    assert line > topic_line
+    ok, found = has(project, f"knowledge/grounding.yml:{topic_line}:",
+                    "fact 'Schedule II drug' is not in the article")  # fmt: skip
+    assert ok, found
+
+
+def test_a_fact_the_answer_does_not_state(project: Path) -> None:
+    responses = project / "data/responses/faq.yml"
+    edit(responses, "nightmares, and seizures", "nightmares, and fits")
+    ok, found = has(project, "data/responses/faq.yml:156:",
+                    "utter_faq/withdrawal does not state the fact")  # fmt: skip
+    assert ok, found
+
+
+def test_a_section_heading_not_in_the_article(project: Path) -> None:
+    grounding = project / "knowledge/grounding.yml"
+    line = edit(grounding, '  "Clonazepam Effects":', '  "Clonazepam Side Effects":')
+    ok, found = has(project, f"knowledge/grounding.yml:{line}:",
+                    "is not a heading of the article")  # fmt: skip
+    assert ok, found
+    assert any("'Clonazepam Effects' is not mapped" in m for m in found), found
+
+
+def test_the_articles_errors_and_invented_numbers(project: Path) -> None:
+    responses = project / "data/responses/faq.yml"
+    edit(responses, "Clonazepam (Klonopin) withdrawal symptoms include",
+         "Clonazepine withdrawal (call 310-555-1234) symptoms include")  # fmt: skip
+    found = messages(project)
+    assert any("repeats the article's error 'clonazepine'" in m for m in found), found
+    assert any("has numbers ['310-555-1234']" in m for m in found), found
+
+
+def test_a_danger_topic_without_the_911_line(project: Path) -> None:
+    responses = project / "data/responses/faq.yml"
+    edit(responses, "        If this is happening now, call 911.\n", "")
+    ok, found = has(project, "data/responses/faq.yml:156:",
+                    "utter_faq/withdrawal is a danger topic")  # fmt: skip
+    assert ok, found
+
+
+def test_a_cannot_answer_topic_that_does_not_say_so(project: Path) -> None:
+    responses = project / "data/responses/faq.yml"
+    edit(responses, "I'm sorry, I can't give dosing advice.", "About dosing:")
+    found = messages(project)
+    assert any(
+        m.startswith("data/responses/faq.yml:369:") and "say plainly" in m
+        for m in found
+    ), found
+
+
+def test_the_reading_grade(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tools.readability import count_syllables, fk_grade
+
+    assert fk_grade("The cat sat on the mat. It was warm.") < 3
+    hard = (
+        "Pharmacological intervention necessitates comprehensive interdisciplinary "
+        "evaluation of neurophysiological manifestations."
+    )
+    assert fk_grade(hard) > 15
+    assert count_syllables("Klonopin") == 3
+    assert count_syllables("hallucinations") >= 4
+    assert fk_grade("") == 0.0
+    assert check_data.check(project) == []
+    monkeypatch.setattr(check_data, "MAX_MEAN_GRADE", 2.0)
+    assert any("mean reading grade" in m for m in messages(project))
+
+
+def test_an_answer_without_enough_next_steps(project: Path) -> None:
+    responses = project / "data/responses/faq.yml"
+    text = responses.read_text()
+    start = text.index("  utter_faq/withdrawal:")
+    buttons = text.index("      buttons:", start)
+    end = text.index("\n  utter_faq/", buttons)
+    responses.write_text(text[:buttons] + text[end + 1 :])
+    ok, found = has(project, "data/responses/faq.yml:156:",
+                    "utter_faq/withdrawal has 0 buttons")  # fmt: skip
+    assert ok, found

@@ -1,4 +1,4 @@
-"""A redelivered message is handled once (channels/dedupe.py); the webhooks
+"""A redelivered message is handled once (rasa_server/dedupe.py); the webhooks
 themselves: tests/system/test_channels.py."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from channels import dedupe
+from rasa_server import dedupe
 
 
 def message(

@@ -1,4 +1,4 @@
-"""Rasa's HTTP API is never open: scripts/rasa_server.py refuses --enable-api
+"""Rasa's HTTP API is never open: rasa_server/__main__.py refuses --enable-api
 without a token or JWT secret (the running server: tests/system/test_channels.py)."""
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts.rasa_server import api_arguments
+from rasa_server.__main__ import api_arguments
+from rasa_server.settings import load
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN = ["run", "--model", "models/m.tar.gz", "--port", "5005"]
@@ -16,8 +17,8 @@ TOKEN = "a-long-enough-api-token"
 
 
 def test_without_the_api_nothing_changes() -> None:
-    assert api_arguments(RUN, {}) == RUN
-    assert api_arguments(RUN, {"RASA_API_TOKEN": TOKEN}) == RUN
+    assert api_arguments(RUN, load({})) == RUN
+    assert api_arguments(RUN, load({"RASA_API_TOKEN": TOKEN})) == RUN
 
 
 @pytest.mark.parametrize(
@@ -32,12 +33,12 @@ def test_without_the_api_nothing_changes() -> None:
 )
 def test_an_open_or_weakly_guarded_api_is_refused(extra: list[str]) -> None:
     with pytest.raises(ValueError, match="Refusing to start"):
-        api_arguments(RUN + extra, {})
+        api_arguments(RUN + extra, load({}))
 
 
 def test_a_short_environment_token_is_refused() -> None:
     with pytest.raises(ValueError, match="at least 16"):
-        api_arguments([*RUN, "--enable-api"], {"RASA_API_TOKEN": "short"})
+        api_arguments([*RUN, "--enable-api"], load({"RASA_API_TOKEN": "short"}))
 
 
 @pytest.mark.parametrize(
@@ -49,17 +50,17 @@ def test_a_short_environment_token_is_refused() -> None:
     ],
 )
 def test_an_api_with_a_token_or_jwt_is_passed_on_unchanged(extra: list[str]) -> None:
-    assert api_arguments(RUN + extra, {}) == RUN + extra
+    assert api_arguments(RUN + extra, load({})) == RUN + extra
 
 
 def test_the_environment_token_reaches_rasa_off_the_command_line() -> None:
-    argv = api_arguments([*RUN, "--enable-api"], {"RASA_API_TOKEN": f" {TOKEN} "})
+    argv = api_arguments([*RUN, "--enable-api"], load({"RASA_API_TOKEN": f" {TOKEN} "}))
     assert argv == [*RUN, "--enable-api", "--auth-token", TOKEN]
 
 
 def test_the_launcher_exits_2_with_the_reason() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "scripts.rasa_server", *RUN, "--enable-api"],
+        [sys.executable, "-m", "rasa_server", *RUN, "--enable-api"],
         cwd=ROOT,
         capture_output=True,
         text=True,

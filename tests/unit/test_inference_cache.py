@@ -1,4 +1,4 @@
-"""runtime/inference_cache.py: the digest tells inputs apart, the cache is a
+"""rasa_server/inference_cache.py: the digest tells inputs apart, the cache is a
 bounded LRU that hands out copies, and install() skips the model only for an
 input it has seen."""
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pytest
 import scipy.sparse
 from rasa.utils.tensorflow.models import RasaModel
 
-from runtime import inference_cache
-from runtime.inference_cache import InferenceCache, cache_size, input_digest
+from rasa_server import inference_cache
+from rasa_server.inference_cache import InferenceCache, input_digest
 
 
 def features(values: list[float]) -> dict[str, Any]:
@@ -82,21 +82,6 @@ def test_callers_get_copies_and_cannot_change_what_is_cached() -> None:
     again = cache.get((1, b"k"))
     assert again is not None
     assert again["scores"].tolist() == [0.1, 0.9]
-
-
-@pytest.mark.parametrize(
-    ("env", "expected"),
-    [({}, 4096), ({"INFERENCE_CACHE_SIZE": ""}, 4096), ({"INFERENCE_CACHE_SIZE": "0"}, 0),
-     ({"INFERENCE_CACHE_SIZE": "100"}, 100)],
-)  # fmt: skip
-def test_cache_size(env: dict[str, str], expected: int) -> None:
-    assert cache_size(env) == expected
-
-
-@pytest.mark.parametrize("raw", ["many", "-1", "1.5", "99999999"])
-def test_a_bad_cache_size_is_a_clear_error(raw: str) -> None:
-    with pytest.raises(SystemExit, match="INFERENCE_CACHE_SIZE"):
-        cache_size({"INFERENCE_CACHE_SIZE": raw})
 
 
 class Data:

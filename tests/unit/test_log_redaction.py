@@ -1,5 +1,5 @@
 """No phone number, e-mail address or callback answer in the Rasa server's logs
-(channels/log_redaction.py, actions/redact.py). The lines below are the ones
+(rasa_server/log_redaction.py, common/redact.py). The lines below are the ones
 Rasa 3.6 wrote at LOG_LEVEL=DEBUG for a callback request; the system check is
 tests/system/test_channels.py::test_logs_hold_no_phone_number_email_or_name."""
 from __future__ import annotations
@@ -16,8 +16,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActiveLoop, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from actions import redact
-from channels import log_redaction
+from common import redact
+from rasa_server import log_redaction
 
 ROOT = Path(__file__).resolve().parents[2]
 NAME, PHONE, EMAIL, WHEN = (

@@ -1,10 +1,9 @@
-"""Typed payloads (channels/payloads.py) and the action timeout (scripts/rasa_server.py)."""
+"""Typed payloads (rasa_server/channels/payloads.py, common/buttons.py)."""
 from __future__ import annotations
 
 import pytest
 
-from channels.payloads import allowed_payloads, guard, payload_key
-from scripts import rasa_server
+from rasa_server.channels.payloads import allowed_payloads, guard, payload_key
 
 
 @pytest.mark.parametrize(
@@ -38,30 +37,3 @@ def test_every_answer_button_is_allowed() -> None:
     assert payload_key('/open_faq{"faq_topic": "dosage"}') in allowed
     assert payload_key("/deny") in allowed
     assert payload_key("/callback_form") not in allowed
-
-
-@pytest.mark.parametrize(
-    "raw, seconds", [(None, 10.0), ("", 10.0), ("2.5", 2.5), ("300", 300.0)]
-)
-def test_action_timeout_setting(raw: str | None, seconds: float) -> None:
-    env = {} if raw is None else {"ACTION_TIMEOUT_SECONDS": raw}
-    assert rasa_server.action_timeout(env) == seconds
-
-
-@pytest.mark.parametrize("raw", ["soon", "0", "301", "-1"])
-def test_bad_action_timeout_is_refused_by_name(raw: str) -> None:
-    with pytest.raises(SystemExit, match="ACTION_TIMEOUT_SECONDS"):
-        rasa_server.action_timeout({"ACTION_TIMEOUT_SECONDS": raw})
-
-
-def test_the_timeout_reaches_rasas_action_calls() -> None:
-    import rasa.core.actions.action as actions_module
-    import rasa.utils.endpoints as endpoints_module
-
-    before = actions_module.DEFAULT_REQUEST_TIMEOUT
-    try:
-        rasa_server.apply_action_timeout(4.0)
-        assert actions_module.DEFAULT_REQUEST_TIMEOUT == 4.0
-        assert endpoints_module.DEFAULT_REQUEST_TIMEOUT == 4.0
-    finally:
-        rasa_server.apply_action_timeout(before)

@@ -1,4 +1,4 @@
-"""The regression gate (scripts/regression_gate.py) refuses a worse model."""
+"""The regression gate (tools/regression_gate.py) refuses a worse model."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from scripts import regression_gate as gate
+from tools import regression_gate as gate
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,4 +1,4 @@
-"""`make review` and `make accept-review` (scripts/review.py, scripts/accept_review.py)."""
+"""`make review` and `make accept-review` (tools/review.py, tools/accept_review.py)."""
 from __future__ import annotations
 
 import json
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from scripts import accept_review, review
+from tools import accept_review, review
 
 ROOT = Path(__file__).resolve().parents[2]
 

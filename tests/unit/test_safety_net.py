@@ -1,4 +1,4 @@
-"""Tests of the crisis safety net (components/safety_net.py).
+"""Tests of the crisis safety net (rasa_server/safety_net/).
 
 Two layers are tested:
 
@@ -27,13 +27,13 @@ from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from components.safety_net import (
+from rasa_server.safety_net.component import SafetyNet
+from rasa_server.safety_net.rules import assess
+from rasa_server.safety_net.vocabulary import (
     CRISIS,
     EMERGENCY,
     MAX_CHARS,
     SAFETY_NET_KEY,
-    SafetyNet,
-    assess,
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -1,12 +1,11 @@
-"""runtime/sql_tracker_store.py stores and reads exactly what Rasa's own
-SQLTrackerStore does: the same rows, the same tracker, across sessions."""
+"""LeanSQLTrackerStore (rasa_server/stores/sql_tracker_store.py) stores and reads
+exactly what Rasa's own SQLTrackerStore does: the same rows, the same tracker, across sessions."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
@@ -18,6 +17,8 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from rasa_server.stores.sql_tracker_store import LeanSQLTrackerStore
 
 DOMAIN = Domain.from_yaml(
     """
@@ -47,12 +48,10 @@ def conversation() -> list[list[Any]]:
 
 
 async def run(
-    db: Path | None = None, store: SQLTrackerStore | None = None
+    store: SQLTrackerStore,
 ) -> tuple[list[tuple[Any, ...]], list[dict[str, Any]], Any]:
     """The conversation saved turn by turn, as Rasa does; the rows stored, the
     tracker read back after each save, and the full tracker's length."""
-    if store is None:
-        store = SQLTrackerStore(DOMAIN, dialect="sqlite", db=str(db))
     tracker = DialogueStateTracker("visitor", DOMAIN.slots)
     seen = []
     for turn in conversation():
@@ -75,10 +74,13 @@ async def run(
     return [tuple(r) for r in rows], seen, full and len(full.events)
 
 
-async def test_the_same_rows_and_trackers_as_rasa_s_store(tmp_path: Path, request: pytest.FixtureRequest) -> None:  # fmt: skip
-    rasa_rows, rasa_seen, rasa_full = await run(tmp_path / "rasa.db")
-    request.getfixturevalue("lean")
-    lean_rows, lean_seen, lean_full = await run(tmp_path / "lean.db")
+async def test_the_same_rows_and_trackers_as_rasa_s_store(tmp_path: Path) -> None:
+    rasa_store = SQLTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "rasa.db"))
+    rasa_rows, rasa_seen, rasa_full = await run(rasa_store)
+    lean_store = LeanSQLTrackerStore(
+        DOMAIN, dialect="sqlite", db=str(tmp_path / "l.db")
+    )
+    lean_rows, lean_seen, lean_full = await run(lean_store)
     assert lean_rows == rasa_rows
     assert lean_seen == rasa_seen
     assert lean_full == rasa_full
@@ -90,7 +92,6 @@ async def test_the_same_rows_and_trackers_as_rasa_s_store(tmp_path: Path, reques
     assert [e["event"] for e in lean_seen[-1]][:2] == ["action", "session_started"]
 
 
-@pytest.mark.usefixtures("lean")
 async def test_an_unknown_conversation_is_none(tmp_path: Path) -> None:
-    store = SQLTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "t.db"))
+    store = LeanSQLTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "t.db"))
     assert await store.retrieve("nobody") is None

@@ -1,4 +1,4 @@
-"""runtime/sqlite_lock_store.py: tickets are unique across processes, a
+"""rasa_server/stores/sqlite_lock_store.py: tickets are unique across processes, a
 conversation's messages are served one at a time in ticket order, expired
 tickets do not block, and Rasa builds the store from endpoints.yml."""
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from rasa.core.lock_store import LockError, LockStore
 from rasa.utils.endpoints import EndpointConfig
 
-from runtime.sqlite_lock_store import SQLiteLockStore
+from rasa_server.stores.sqlite_lock_store import SQLiteLockStore
 
 
 @pytest.fixture
@@ -112,7 +112,7 @@ def test_get_and_save_lock_round_trip(store: SQLiteLockStore) -> None:
 
 def test_rasa_builds_it_from_the_endpoint_config(tmp_path: Path) -> None:
     config = EndpointConfig(
-        type="runtime.sqlite_lock_store.SQLiteLockStore",
+        type="rasa_server.stores.sqlite_lock_store.SQLiteLockStore",
         db=str(tmp_path / "locks.sqlite3"),
         poll_interval="0.01",
     )

@@ -1,4 +1,4 @@
-"""runtime/sqlite.py: Rasa's SQL tracker store on a SQLite file gets a
+"""rasa_server/stores/sqlite.py: Rasa's SQL tracker store on a SQLite file gets a
 connection pool and WAL mode; other databases are left alone."""
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import QueuePool
 
-from runtime import sqlite
+from rasa_server.stores import sqlite
 
 
 @pytest.mark.parametrize(

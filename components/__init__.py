@@ -1,1 +1,0 @@
-"""Custom Rasa components of The Detox Center of Los Angeles assistant."""

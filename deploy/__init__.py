@@ -1,0 +1,1 @@
+"""Deployment: launch scripts, the load balancer config generator, container and Kubernetes files."""

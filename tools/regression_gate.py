@@ -1,0 +1,115 @@
+"""The regression gate: a new model must not be worse than the last accepted one.
+
+Compares the held-out figures of the new model (results/nlu/report.json, written
+by `make nlu-gate`) with those of the last accepted model
+(config/accepted-model.json, committed), and fails when
+- crisis or emergency recall drops at all, or
+- FAQ accuracy or trap accuracy falls by more than one point (0.01).
+With --accept (`make accept-model`), a model that passes becomes the accepted one.
+The figures are printed either way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from common.paths import ROOT
+
+REPORT = ROOT / "results" / "nlu" / "report.json"
+ACCEPTED = ROOT / "config" / "accepted-model.json"
+
+# metric -> largest drop allowed
+RULES = {
+    "crisis_recall": 0.0,
+    "emergency_recall": 0.0,
+    "faq_accuracy": 0.01,
+    "traps_accuracy": 0.01,
+}
+
+
+def compare(
+    accepted: dict[str, float], new: dict[str, float]
+) -> tuple[bool, list[str]]:
+    lines = [
+        f"{'held-out figure':18} {'accepted':>9} {'new':>9} {'change':>8}  verdict"
+    ]
+    ok = True
+    for metric, allowed in RULES.items():
+        old_value, new_value = float(accepted[metric]), float(new[metric])
+        change = new_value - old_value
+        passed = change >= -allowed - 1e-9
+        ok &= passed
+        limit = "no drop allowed" if allowed == 0 else f"max drop {allowed:.2f}"
+        verdict = "ok" if passed else f"WORSE ({limit})"
+        lines.append(
+            f"{metric:18} {old_value:9.4f} {new_value:9.4f} {change:+8.4f}  {verdict}"
+        )
+    return ok, lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0] if __doc__ else None
+    )
+    parser.add_argument("--report", type=Path, default=REPORT)
+    parser.add_argument("--accepted", type=Path, default=ACCEPTED)
+    parser.add_argument(
+        "--accept",
+        action="store_true",
+        help="record the new model as accepted if it passes",
+    )
+    args = parser.parse_args(argv)
+    if not args.report.is_file():
+        print(
+            f"gate: {args.report} not found -- run `make nlu-gate` first",
+            file=sys.stderr,
+        )
+        return 2
+    report: dict[str, Any] = json.loads(args.report.read_text())
+    new = report.get("sets")
+    if not isinstance(new, dict) or set(RULES) - set(new):
+        print(
+            f"gate: {args.report} has no held-out set figures -- rerun `make nlu-gate`",
+            file=sys.stderr,
+        )
+        return 2
+    if not args.accepted.is_file():
+        print(
+            f"gate: no accepted model yet ({args.accepted}); run `make accept-model` to record this one"
+        )
+        ok = True
+    else:
+        accepted = json.loads(args.accepted.read_text())
+        ok, lines = compare(accepted["sets"], new)
+        print(
+            f"Regression gate: {report.get('model')} against the accepted {accepted.get('model')}"
+        )
+        print("\n".join(lines))
+    if not ok:
+        print(
+            "gate: REFUSED -- the new model is worse than the accepted one on the held-out sets."
+        )
+        print("      Look at the misses above (make nlu-gate), fix the data, retrain.")
+        return 1
+    if args.accept:
+        record = {
+            "model": Path(str(report.get("model"))).name,
+            "accepted_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "examples": report.get("examples"),
+            "macro_f1": report.get("macro_f1"),
+            "sets": {k: new[k] for k in RULES},
+        }
+        args.accepted.write_text(json.dumps(record, indent=2) + "\n")
+        print(f"gate: accepted; figures recorded in {args.accepted} (commit it)")
+    else:
+        print("gate: passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
