@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from common.data import read_phrasings
 from common.paths import ROOT
 
 STOCK = ROOT / "build" / "stock"
@@ -53,16 +54,7 @@ QUESTIONS_PER_CONVERSATION = 4
 
 
 def held_out_questions() -> list[str]:
-    import yaml
-
-    data = yaml.safe_load((ROOT / "tests" / "nlu" / "faq_test.yml").read_text())
-    questions = []
-    for block in data["nlu"]:
-        for line in block["examples"].splitlines():
-            line = line.strip()
-            if line.startswith("- "):
-                questions.append(line[2:].strip())
-    return questions
+    return [p.text for p in read_phrasings(ROOT / "tests" / "nlu" / "faq_test.yml")]
 
 
 def conversation(rng: random.Random, questions: list[str]) -> list[str]:

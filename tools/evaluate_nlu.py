@@ -20,8 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from common.data import read_examples
 from common.paths import ROOT
 
 URGENT = {"emergency", "crisis"}
@@ -29,18 +28,10 @@ URGENT = {"emergency", "crisis"}
 
 def load_examples(test_dir: Path) -> list[tuple[str, str, str]]:
     """(text, label, file) for every example in the YAML NLU files of test_dir."""
-    examples = []
-    for path in sorted(test_dir.glob("*.yml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for block in data.get("nlu") or []:
-            label = block.get("intent")
-            if not label:
-                continue
-            for line in str(block.get("examples", "")).splitlines():
-                text = line.strip()
-                if text.startswith("- "):
-                    examples.append((text[2:].strip(), label, path.name))
-    return examples
+    return [
+        (p.text, p.intent, p.path.name)
+        for p in read_examples(sorted(test_dir.glob("*.yml")))
+    ]
 
 
 def label_of(parse: dict[str, Any]) -> str:

@@ -2,8 +2,6 @@
 without a token or JWT secret (the running server: tests/system/test_channels.py)."""
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -56,16 +54,3 @@ def test_an_api_with_a_token_or_jwt_is_passed_on_unchanged(extra: list[str]) -> 
 def test_the_environment_token_reaches_rasa_off_the_command_line() -> None:
     argv = api_arguments([*RUN, "--enable-api"], load({"RASA_API_TOKEN": f" {TOKEN} "}))
     assert argv == [*RUN, "--enable-api", "--auth-token", TOKEN]
-
-
-def test_the_launcher_exits_2_with_the_reason() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "rasa_server", *RUN, "--enable-api"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PATH": "/usr/bin:/bin"},
-    )
-    assert done.returncode == 2
-    assert "--enable-api" in done.stderr and "RASA_API_TOKEN" in done.stderr

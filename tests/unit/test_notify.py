@@ -6,12 +6,8 @@ A fake Slack-compatible webhook runs on 127.0.0.1; SMTP is mocked.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import smtplib
 import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -19,14 +15,13 @@ import urllib.request
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from unittest import mock
 
 import pytest
 
-from actions import config, notify
-from actions.config import PROJECT_ROOT, Settings, load_settings
+from actions import notify
+from actions.config import Settings, load_settings
 from actions.handoff import handoff_notifications
 from actions.notify import deliver_pending
 from actions.store import Handoff, Store, utcnow
@@ -271,133 +266,3 @@ async def test_both_channels_are_delivered_independently(
     rows = {r.channel: r for r in handoff_store.outbox_for(handoff.id)}
     assert rows["email"].delivered_at is not None
     assert rows["webhook"].delivered_at is None and rows["webhook"].attempts == 1
-
-
-# -- command line and server (real processes) ---------------------------------- #
-
-
-def child_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in config.ENV_KEYS}
-    env.update(extra)
-    return env
-
-
-def test_cli_once_prints_counts(tmp_path: Path, webhook: FakeWebhook) -> None:
-    db_url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
-    store = Store(db_url)
-    settings = load_settings({"NOTIFY_WEBHOOK_URL": webhook.url})
-    queue_handoff(store, settings, utcnow())
-    queue_handoff(store, settings, utcnow())
-    store.dispose()
-    webhook.statuses = [200, 500]
-    command = [sys.executable, "-m", "actions.notify", "--once"]
-    env = child_env(HANDOFF_DB_URL=db_url, NOTIFY_WEBHOOK_URL=webhook.url)
-
-    result = subprocess.run(  # noqa: S603
-        command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
-    assert result.stdout.strip() == "claimed=2 delivered=1 failed=1 pending=1"
-    assert result.returncode == 1  # something failed: non-zero for cron alerts
-    assert "token" not in result.stderr
-
-
-def test_server_runs_actions_delivers_in_background_and_stops_cleanly(
-    tmp_path: Path, webhook: FakeWebhook, domain: dict[str, Any]
-) -> None:
-    port = free_port()
-    db_url = f"sqlite:///{tmp_path / 'server.sqlite3'}"
-    env = child_env(
-        HANDOFF_DB_URL=db_url,
-        NOTIFY_WEBHOOK_URL=webhook.url,
-        NOTIFY_INTERVAL_SECONDS="1",
-        SANIC_HOST="127.0.0.1",
-        ACTION_SERVER_TOKEN="unit-test-shared-secret",
-    )
-    process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "actions.server", "--port", str(port)],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if http_status(f"{base}/health") == 200:
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.3)
-
-        call = {
-            "next_action": "action_handoff_emergency",
-            "sender_id": "conv-server",
-            "version": "3.6.21",
-            "domain": domain,
-            "tracker": {
-                "sender_id": "conv-server",
-                "slots": {},
-                "latest_message": {"text": "overdose", "intent": {"name": "emergency"}},
-                "events": [],
-                "paused": False,
-                "followup_action": None,
-                "active_loop": {},
-                "latest_action_name": "action_listen",
-            },
-        }
-        # without the shared secret, or with a wrong one: refused, nothing runs
-        for auth in ({}, {"Authorization": "Bearer wrong-secret-of-some-length"}):
-            refused = urllib.request.Request(  # noqa: S310 - http://127.0.0.1 only
-                f"{base}/webhook",
-                data=json.dumps(call).encode(),
-                headers={"Content-Type": "application/json", **auth},
-            )
-            with pytest.raises(urllib.error.HTTPError) as error:
-                urllib.request.urlopen(refused, timeout=10)  # noqa: S310
-            assert error.value.code == 401
-        request = urllib.request.Request(  # noqa: S310 - http://127.0.0.1 only
-            f"{base}/webhook",
-            data=json.dumps(call).encode(),
-            headers={
-                "Content-Type": "application/json",
-                "Authorization": "Bearer unit-test-shared-secret",
-            },
-        )
-        with urllib.request.urlopen(request, timeout=10) as r:  # noqa: S310
-            result = json.loads(r.read())
-        assert result["events"] == [
-            {
-                "event": "slot",
-                "timestamp": None,
-                "name": "handoff_level",
-                "value": "emergency",
-            }
-        ]
-        assert any("911" in (m.get("text") or "") for m in result["responses"])
-
-        deadline = time.monotonic() + 15
-        while not webhook.requests and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert len(webhook.requests) == 1
-        assert "EMERGENCY" in webhook.requests[0]["text"]
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            output, _ = process.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            output, _ = process.communicate()
-    assert process.returncode == 0, output
-    assert "FICTIONAL CONTACT DETAILS" in output
-    assert "Traceback" not in output
-    store = Store(db_url)
-    try:
-        [stored] = store.handoffs_for("conv-server")
-        [row] = store.outbox_for(stored.id)
-        assert row.delivered_at is not None
-    finally:
-        store.dispose()

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -27,6 +26,7 @@ from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from common.data import read_phrasings
 from rasa_server.safety_net.component import SafetyNet
 from rasa_server.safety_net.rules import assess
 from rasa_server.safety_net.vocabulary import (
@@ -45,17 +45,7 @@ URGENT = (EMERGENCY, CRISIS)
 
 def load_examples(path: Path) -> list[tuple[str, str]]:
     """(intent, text) pairs of a Rasa 3 NLU YAML file."""
-    with open(path, encoding="utf-8") as f:
-        data = yaml.safe_load(f)
-    pairs = []
-    for block in data.get("nlu", []):
-        if "intent" not in block:
-            continue
-        for line in block["examples"].splitlines():
-            line = line.strip()
-            if line.startswith("- "):
-                pairs.append((block["intent"], line[2:].strip()))
-    return pairs
+    return [(p.intent, p.text) for p in read_phrasings(path)]
 
 
 def _level(text: str | None) -> str | None:

@@ -3,13 +3,9 @@ to Rasa internals (rasa_server/patches.py)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 import rasa
 
-from common.paths import ROOT
 from rasa_server import patches, settings
 from rasa_server.settings import ServerSettings, SettingsError
 
@@ -104,24 +100,3 @@ def test_the_duplicate_guard_wraps_log_redaction() -> None:
     is remembered."""
     names = [p.name for p in patches.PATCHES]
     assert names.index("log redaction") < names.index("duplicate guard")
-
-
-def test_the_entry_point_refuses_an_unknown_command() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "rasa_server", "train"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert done.returncode == 2
-    assert "usage: python -m rasa_server run|shell" in done.stderr
-
-
-def test_the_entry_point_refuses_a_bad_setting_in_one_line() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "rasa_server", "run"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
-        env={"PATH": "/usr/bin:/bin", "ACTION_TIMEOUT_SECONDS": "soon"},
-    )  # fmt: skip
-    assert done.returncode == 2
-    assert done.stderr.strip().splitlines() == [
-        "ACTION_TIMEOUT_SECONDS must be a number of seconds, not 'soon'"
-    ]
