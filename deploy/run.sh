@@ -14,7 +14,7 @@ export LOCK_DB="${LOCK_DB:-var/locks.sqlite3}"
 # Two Rasa worker processes share the CPU cores (each loads the model); the lock
 # store keeps each conversation's messages in order across them. One TensorFlow
 # thread per worker: the models are small and a thread pool per call costs more
-# than it gives (make bench, README "Speed").
+# than it gives (make bench, docs/speed.md).
 export SANIC_WORKERS="${SANIC_WORKERS:-2}"
 export TF_INTRA_OP_PARALLELISM_THREADS="${TF_INTRA_OP_PARALLELISM_THREADS:-1}"
 export TF_INTER_OP_PARALLELISM_THREADS="${TF_INTER_OP_PARALLELISM_THREADS:-1}"

@@ -129,7 +129,7 @@ async def drive(
     # A new connection per request, as most webhook deliveries come: the kernel
     # hands each to a free Rasa worker process. With keep-alive, the 10
     # connections split unevenly between 2 workers and the p95 at 10 visitors
-    # varied from 108 to 230 ms between runs (README "Speed").
+    # varied from 108 to 230 ms between runs (docs/speed.md).
     connector = aiohttp.TCPConnector(limit=concurrency, force_close=True)
     began = time.monotonic()
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:

@@ -20,7 +20,9 @@ Checked:
   and stated in its answer; each article section maps to topics; answers that
   can't answer say so and offer admissions; the article's errors are never
   repeated; answers hold only allowed numbers; danger topics carry the 911
-  line; the answers' mean reading grade stays low.
+  line; the answers' mean reading grade stays low;
+- the real-visitor test set (tests/real/): every question has a label and a
+  public source, and no training phrasing is a copy or near copy of one.
 """
 
 from __future__ import annotations
@@ -247,13 +249,14 @@ def check(root: Path = ROOT) -> list[Problem]:
         a for a in faq_answers.values() if any(p == "/admissions" for p, _ in a.buttons)
     ]
     if faq_answers and len(with_person) < MIN_ADMISSIONS_SHARE * len(faq_answers):
-        first = min(faq_answers.values(), key=lambda a: a.line)
-        problems.append(Problem(first.path, first.line,
+        earliest = min(faq_answers.values(), key=lambda a: a.line)
+        problems.append(Problem(earliest.path, earliest.line,
             f"only {len(with_person)} of {len(faq_answers)} answers offer /admissions -- "
             f"at least {MIN_ADMISSIONS_SHARE:.0%} should offer a person"))  # fmt: skip
 
     problems += check_contacts(root)
     problems += check_grounding(root, faq_answers)
+    problems += check_real_set(root, training, set(by_topic))
     return sorted(set(problems), key=lambda p: (str(p.path), p.line, p.message))
 
 
@@ -501,6 +504,77 @@ def check_grounding(root: Path, answers: dict[str, Answer]) -> list[Problem]:
             problems.append(Problem(answer.path, answer.line,
                 f"the answers' mean reading grade is {mean:.2f}, above {MAX_MEAN_GRADE}; the hardest is "
                 f"utter_faq/{hardest} (grade {grades[hardest]:.2f}) -- use shorter sentences and words"))  # fmt: skip
+    return problems
+
+
+NEAR_COPY_JACCARD = 0.7
+REAL_LABEL_RE = re.compile(r"^(?:faq/([a-z0-9_]+)|not_in_article/[a-z0-9_]+)$")
+
+
+def _items_with_lines(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """The list entries of a YAML file, each with the line it starts on."""
+    text = path.read_text(encoding="utf-8")
+    node = yaml.compose(text)
+    data = yaml.safe_load(text) or []
+    if not isinstance(node, yaml.SequenceNode) or not isinstance(data, list):
+        return []
+    return [
+        (item.start_mark.line + 1, entry if isinstance(entry, dict) else {})
+        for item, entry in zip(node.value, data, strict=True)
+    ]
+
+
+def near_copy(a: str, b: str) -> bool:
+    """The same words, or nearly (a training phrasing copied from a real one)."""
+    x, y = normalise(a), normalise(b)
+    if x == y:
+        return True
+    wa, wb = set(x.split()), set(y.split())
+    if min(len(wa), len(wb)) < 4:
+        return False
+    return len(wa & wb) / len(wa | wb) >= NEAR_COPY_JACCARD
+
+
+def check_real_set(
+    root: Path, training: list[Phrasing], topics: set[str]
+) -> list[Problem]:
+    """tests/real/: labelled, sourced, and kept out of the training data."""
+    questions_file = root / "tests" / "real" / "questions.yml"
+    provenance_file = root / "tests" / "real" / "provenance.yml"
+    if not questions_file.is_file():
+        return []
+    problems: list[Problem] = []
+    questions = _items_with_lines(questions_file)
+    sources = {
+        str(entry.get("id")): (line, entry)
+        for line, entry in (
+            _items_with_lines(provenance_file) if provenance_file.is_file() else []
+        )
+    }
+    seen: set[str] = set()
+    for line, entry in questions:
+        qid, text = str(entry.get("id") or ""), str(entry.get("text") or "")
+        label = str(entry.get("label") or "")
+        if not qid or not text.strip() or qid in seen:
+            problems.append(Problem(questions_file, line,
+                f"real question {qid or '?'} needs a unique id and its text -- copy it verbatim"))  # fmt: skip
+        seen.add(qid)
+        match = REAL_LABEL_RE.match(label)
+        if not match or (match.group(1) and match.group(1) not in topics):
+            problems.append(Problem(questions_file, line,
+                f"real question {qid}: label {label!r} -- use faq/<topic> or not_in_article/<why>"))  # fmt: skip
+        url = str((sources.get(qid, (0, {}))[1]).get("url") or "")
+        if not url.startswith(("https://", "http://")):
+            problems.append(Problem(questions_file, line,
+                f"real question {qid} has no public source -- add its url to tests/real/provenance.yml"))  # fmt: skip
+    for phrasing in training:
+        for line, entry in questions:
+            if near_copy(phrasing.text, str(entry.get("text") or "")):
+                problems.append(Problem(phrasing.path, phrasing.line,
+                    f"'{phrasing.text}' copies real-visitor test question {entry.get('id')} "
+                    f"({questions_file.relative_to(root)}:{line}) -- real questions are test-only; "
+                    "write your own phrasing in their style"))  # fmt: skip
+                break
     return problems
 
 

@@ -54,7 +54,7 @@ def first_line(error: BaseException) -> str:
 
 
 def describe(store: Any) -> str:
-    """'SQLTrackerStore postgresql://user:***@host:port/db' (password masked)."""
+    """'LeanSQLTrackerStore postgresql://user:***@host:port/db' (password masked)."""
     while hasattr(store, "_tracker_store"):  # FailSafe / Awaitable wrappers
         store = store._tracker_store
     engine = getattr(store, "engine", None)

@@ -190,7 +190,7 @@ def test_the_store_going_away_mid_conversation_gets_a_calm_reply_and_loses_nothi
     assert [e["event"] for e in after].count("session_started") == 1
     assert "automated assistant" in text_of(bot.say("rel-outage-new", "hi"))
     log = proxied_server["log"].read_text()
-    assert "The conversation store (SQLTrackerStore postgresql://" in log
+    assert "The conversation store (LeanSQLTrackerStore postgresql://" in log
     assert "InMemoryTrackerStore" not in log, "no fallback to memory"
 
 

@@ -205,10 +205,21 @@ def balancer(
         proc.wait(timeout=30)
 
 
-def access(log: Path, path_prefix: str) -> list[dict[str, str]]:
-    """The load balancer's access log lines for paths under ``path_prefix``."""
-    lines = (ACCESS_LINE.search(line) for line in log.read_text().splitlines())
-    return [m.groupdict() for m in lines if m and m["path"].startswith(path_prefix)]
+def access(log: Path, path_prefix: str, expected: int = 0) -> list[dict[str, str]]:
+    """The load balancer's access log lines for paths under ``path_prefix``.
+
+    nginx writes a request's line after it has sent the response, so the line of
+    the latest request may arrive a moment after the reply: wait up to 5 s for
+    ``expected`` lines."""
+    deadline = time.monotonic() + 5
+    while True:
+        lines = (ACCESS_LINE.search(line) for line in log.read_text().splitlines())
+        found = [
+            m.groupdict() for m in lines if m and m["path"].startswith(path_prefix)
+        ]
+        if len(found) >= expected or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
 
 
 def test_rest_through_the_load_balancer_takes_turns_and_the_conversation_goes_on(
@@ -221,7 +232,7 @@ def test_rest_through_the_load_balancer_takes_turns_and_the_conversation_goes_on
     assert "name" in text_of(bot.say(sender, "can someone call me back"))
     assert "phone" in text_of(bot.say(sender, "Sam"))
     assert "time" in text_of(bot.say(sender, "(213) 555-0199"))
-    served_by = [e["upstream"] for e in access(balancer["log"], "/webhooks/rest/")]
+    served_by = [e["upstream"] for e in access(balancer["log"], "/webhooks/rest/", 5)]
     assert len(served_by) == 5 and set(served_by) == set(balancer["servers"])
     # round-robin: never the same server twice in a row
     assert all(

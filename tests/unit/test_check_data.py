@@ -17,6 +17,7 @@ def project(tmp_path: Path) -> Path:
         "data",
         "tests/nlu",
         "tests/stories",
+        "tests/real",
         "config",
         "actions",
         "rasa_server",
@@ -259,3 +260,63 @@ def test_an_answer_without_enough_next_steps(project: Path) -> None:
     ok, found = has(project, "data/responses/faq.yml:156:",
                     "utter_faq/withdrawal has 0 buttons")  # fmt: skip
     assert ok, found
+
+
+# --------------------------------------------------------------------------- real visitors
+
+
+def test_a_training_phrasing_copied_from_a_real_question(project: Path) -> None:
+    nlu = project / "data/nlu/faq.yml"
+    line = edit(nlu, "  - intent: faq/what_is\n    examples: |\n",
+                "  - intent: faq/what_is\n    examples: |\n"
+                "      - What is the medication Riva-Clonazepam?\n") + 2  # fmt: skip
+    ok, found = has(project, f"data/nlu/faq.yml:{line}:",
+                    "copies real-visitor test question r006")  # fmt: skip
+    assert ok, found
+
+
+def test_near_copies_are_caught_and_other_wordings_are_not() -> None:
+    real = "my mom has been taking klonopin for years, is it addictive?"
+    assert check_data.near_copy(
+        "My mom has been taking Klonopin for years. Is it addictive", real
+    )
+    assert check_data.near_copy(
+        "my mom has taken klonopin for years is it addictive", real
+    )
+    assert not check_data.near_copy("is klonopin addictive", real)
+    assert not check_data.near_copy("is it addictive", "is xanax addictive")
+
+
+def test_a_real_question_without_a_source_or_a_label(project: Path) -> None:
+    questions = project / "tests/real/questions.yml"
+    line = (
+        edit(questions, '"label": "not_in_article/drug_test"', '"label": "drug_test"')
+        - 2
+    )
+    provenance = project / "tests/real/provenance.yml"
+    edit(provenance, '- "id": "r001"', '- "id": "r001-moved"')
+    found = messages(project)
+    assert any(m.startswith(f"tests/real/questions.yml:{line}:") and "label 'drug_test'" in m
+               for m in found), found  # fmt: skip
+    assert any("real question r001 has no public source" in m for m in found), found
+
+
+def test_the_real_visitor_outcomes() -> None:
+    from tools.evaluate_real import outcome, summarise
+
+    honest = {"faq/dosage"}
+    assert outcome("faq/withdrawal", "faq/withdrawal", honest) == "right"
+    assert outcome("not_in_article/pregnancy", "nlu_fallback", honest) == "honest"
+    assert outcome("not_in_article/dosing_taper", "faq/dosage", honest) == "honest"
+    assert outcome("not_in_article/drug_test", "faq/how_it_works", honest) == "wrong"
+    assert outcome("faq/signs", "crisis", honest) == "urgent"
+    rows = [
+        {"text": "a b", "expected": "faq/x", "outcome": "right"},
+        {"text": "a b", "expected": "faq/y", "outcome": "wrong"},
+        {"text": "a b", "expected": "not_in_article/z", "outcome": "honest"},
+        {"text": "a b", "expected": "not_in_article/z", "outcome": "wrong"},
+    ]
+    summary = summarise(rows)
+    assert summary["right_topic"] == 0.5
+    assert summary["honest_when_not_in_article"] == 0.5
+    assert summary["other_topic_answer_overall"] == 0.5

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import rasa
 
+from common.paths import ROOT
 from rasa_server import patches, settings
 from rasa_server.settings import ServerSettings, SettingsError
 
@@ -100,3 +101,28 @@ def test_the_duplicate_guard_wraps_log_redaction() -> None:
     is remembered."""
     names = [p.name for p in patches.PATCHES]
     assert names.index("log redaction") < names.index("duplicate guard")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "Makefile",
+        "deploy/run.sh",
+        "deploy/run_cluster.sh",
+        "deploy/docker/rasa.Dockerfile",
+    ],
+)
+def test_every_way_of_running_rasa_goes_through_the_entry_point(path: str) -> None:
+    """make run, make shell, the cluster and the image all start Rasa with
+    `python -m rasa_server`, so none of them runs without the patches' guards."""
+    import re
+
+    text = (ROOT / path).read_text(encoding="utf-8")
+    entry = re.search(r"-m rasa_server (run|shell)\b", text) or re.search(
+        r'ENTRYPOINT \["python", "-m", "rasa_server"\]', text
+    )
+    assert entry, path
+    bare = re.findall(
+        r"(?:\$\(RASA\)|bin/rasa|^rasa|\brasa\") +(?:run|shell)\b", text, re.M
+    )
+    assert bare == [], f"{path} starts Rasa without the entry point: {bare}"
