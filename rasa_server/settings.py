@@ -39,34 +39,38 @@ class ServerSettings:
     api_token: str = ""
 
 
-def action_timeout(env: Mapping[str, str]) -> float:
-    raw = env.get("ACTION_TIMEOUT_SECONDS") or str(DEFAULT_ACTION_TIMEOUT)
+def _number(
+    env: Mapping[str, str],
+    name: str,
+    default: float,
+    low: float,
+    high: float,
+    kind: type[float] | type[int],
+    what: str,
+) -> float:
+    """``env[name]`` as a ``kind`` within [low, high]; ``default`` when unset."""
+    raw = env.get(name) or str(default)
     try:
-        value = float(raw)
+        value = kind(raw)
     except ValueError:
-        raise SettingsError(
-            f"ACTION_TIMEOUT_SECONDS must be a number of seconds, not {raw!r}"
-        ) from None
-    if not 0.5 <= value <= 300:
-        raise SettingsError(
-            f"ACTION_TIMEOUT_SECONDS must be between 0.5 and 300, not {value}"
-        )
+        raise SettingsError(f"{name} must be {what}, not {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, not {value}")
     return value
 
 
+def action_timeout(env: Mapping[str, str]) -> float:
+    return float(
+        _number(env, "ACTION_TIMEOUT_SECONDS", DEFAULT_ACTION_TIMEOUT, 0.5, 300,
+                float, "a number of seconds")
+    )  # fmt: skip
+
+
 def cache_size(env: Mapping[str, str]) -> int:
-    raw = env.get("INFERENCE_CACHE_SIZE") or str(DEFAULT_CACHE_SIZE)
-    try:
-        size = int(raw)
-    except ValueError:
-        raise SettingsError(
-            f"INFERENCE_CACHE_SIZE must be a whole number of entries, not {raw!r}"
-        ) from None
-    if not 0 <= size <= MAX_CACHE_SIZE:
-        raise SettingsError(
-            f"INFERENCE_CACHE_SIZE must be between 0 and {MAX_CACHE_SIZE}, not {size}"
-        )
-    return size
+    return int(
+        _number(env, "INFERENCE_CACHE_SIZE", DEFAULT_CACHE_SIZE, 0, MAX_CACHE_SIZE,
+                int, "a whole number of entries")
+    )  # fmt: skip
 
 
 def load(env: Mapping[str, str]) -> ServerSettings:
