@@ -1,9 +1,10 @@
 """Tests that start one of the project's programs as a real process and read
 what it prints: the action server and its notifier, and the Rasa server's entry
-point when it refuses to start."""
+point when it refuses to start; and the SQLite lock store across processes."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -21,6 +22,7 @@ from actions import config
 from actions.config import load_settings
 from actions.store import Store, utcnow
 from common.paths import ROOT
+from rasa_server.stores.sqlite_lock_store import SQLiteLockStore
 from tests.unit.test_notify import FakeWebhook, free_port, http_status, queue_handoff
 
 PROJECT_ROOT = ROOT
@@ -192,3 +194,26 @@ def test_the_entry_point_refuses_a_bad_setting_in_one_line() -> None:
     assert done.stderr.strip().splitlines() == [
         "ACTION_TIMEOUT_SECONDS must be a number of seconds, not 'soon'"
     ]
+
+
+def _issue_many(path: str, count: int, queue: multiprocessing.Queue) -> None:
+    store = SQLiteLockStore(db=path)
+    queue.put([store.issue_ticket("shared") for _ in range(count)])
+
+
+def test_tickets_are_unique_across_processes(tmp_path: Path) -> None:
+    path = str(tmp_path / "locks.sqlite3")
+    SQLiteLockStore(db=path)  # the schema, once
+    queue: multiprocessing.Queue = multiprocessing.Queue()
+    workers = [
+        multiprocessing.Process(target=_issue_many, args=(path, 50, queue))
+        for _ in range(4)
+    ]
+    for worker in workers:
+        worker.start()
+    issued = [number for _ in workers for number in queue.get(timeout=60)]
+    for worker in workers:
+        worker.join(timeout=60)
+        assert worker.exitcode == 0
+    assert len(issued) == 200
+    assert len(set(issued)) == 200

@@ -4,7 +4,6 @@ tickets do not block, and Rasa builds the store from endpoints.yml."""
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import time
 from pathlib import Path
 
@@ -18,29 +17,6 @@ from rasa_server.stores.sqlite_lock_store import SQLiteLockStore
 @pytest.fixture
 def store(tmp_path: Path) -> SQLiteLockStore:
     return SQLiteLockStore(db=str(tmp_path / "locks.sqlite3"), poll_interval=0.005)
-
-
-def _issue_many(path: str, count: int, queue: multiprocessing.Queue) -> None:
-    store = SQLiteLockStore(db=path)
-    queue.put([store.issue_ticket("shared") for _ in range(count)])
-
-
-def test_tickets_are_unique_across_processes(tmp_path: Path) -> None:
-    path = str(tmp_path / "locks.sqlite3")
-    SQLiteLockStore(db=path)  # the schema, once
-    queue: multiprocessing.Queue = multiprocessing.Queue()
-    workers = [
-        multiprocessing.Process(target=_issue_many, args=(path, 50, queue))
-        for _ in range(4)
-    ]
-    for worker in workers:
-        worker.start()
-    issued = [number for _ in workers for number in queue.get(timeout=60)]
-    for worker in workers:
-        worker.join(timeout=60)
-        assert worker.exitcode == 0
-    assert len(issued) == 200
-    assert len(set(issued)) == 200
 
 
 async def test_one_conversation_is_served_one_at_a_time_in_order(
