@@ -73,13 +73,9 @@ class WordPiece:
         out = []
         for char in text:
             code = ord(char)
-            if (
-                code == 0
-                or code == 0xFFFD
-                or unicodedata.category(char) in ("Cc", "Cf")
-            ):
-                if char not in "\t\n\r":
-                    continue
+            control = code in (0, 0xFFFD) or unicodedata.category(char) in ("Cc", "Cf")
+            if control and char not in "\t\n\r":
+                continue
             if char.isspace():
                 out.append(" ")
             elif _is_cjk(code):
