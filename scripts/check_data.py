@@ -263,11 +263,12 @@ def check(root: Path = ROOT) -> list[Problem]:
                 )
             )
         if (
-            entry.get("kind") not in ("service", "cannot_answer")
+            entry.get("kind") not in ("service", "cannot_answer", "safety")
             and len(entry.get("facts") or []) < 2
         ):
             problems.append(Problem(grounding_file, line,
                 f"topic {topic} lists fewer than 2 facts from the article -- add them, or set a kind"))  # fmt: skip
+        problems += check_safety_lines(grounding, topic, entry, grounding_file, line)
 
     # duplicates: within training, across intents, training vs test
     seen: dict[str, Phrasing] = {}
@@ -309,6 +310,25 @@ def check(root: Path = ROOT) -> list[Problem]:
 
     problems += check_contacts(root)
     return sorted(set(problems), key=lambda p: (str(p.path), p.line, p.message))
+
+
+def check_safety_lines(
+    grounding: Any, topic: str, entry: dict[str, Any], path: Path, line: int
+) -> list[Problem]:
+    """A fact beyond the article (`safety`) names its public source (issue 12)."""
+    sources = grounding.get("sources") or {}
+    lines = entry.get("safety") or []
+    problems = []
+    if entry.get("kind") == "safety" and not lines:
+        problems.append(Problem(path, line,
+            f"topic {topic} is kind: safety but lists no safety facts -- add `safety:` lines with a source"))  # fmt: skip
+    for item in lines:
+        item = item if isinstance(item, dict) else {}
+        if not item.get("says") or item.get("source") not in sources:
+            problems.append(Problem(path, line,
+                f"topic {topic}: each safety line needs `says` (words of the answer) and a `source` "
+                "listed under `sources` (the public body that published the fact)"))  # fmt: skip
+    return problems
 
 
 def check_payload(

@@ -5,6 +5,7 @@ Reads only files inside the project:
   knowledge/grounding.yml                     facts per topic + article sections
   data/responses/faq.yml                      the answers (utter_faq/<key>)
   data/nlu/faq.yml                            training phrasings (faq/<key>)
+  domain.yml                                  the safety replies (911, 988)
   tests/nlu/faq_test.yml                      held-out test phrasings
 """
 from __future__ import annotations
@@ -27,12 +28,34 @@ RESPONSE_PREFIX = "utter_faq/"
 INTENT_PREFIX = "faq/"
 MAX_WORDS = 90
 MAX_MEAN_GRADE = 9.0
+#: Every answer and safety reply reads at grade 8 or below (issue 12).
+MAX_GRADE = 8.0
 MIN_TRAIN = 14
 MIN_TEST = 10
 DANGER_TOPICS = ["withdrawal", "stopping", "home_detox", "overdose", "long_term"]
 DANGER_LINE = "if this is happening now, call 911"
 # The article's errors must never be repeated.
 BANNED_PHRASES = ["boosts the production", "clonazepine", "cognitive behavioral health"]
+# Wording a clinician objected to (issue 12): the danger is stopping suddenly or
+# without medical care, not home as such; saltwater therapy is no evidence-based
+# therapy; the "quadrupled" claim has no source; pharmacists don't set doses.
+OBJECTED_PHRASES = [
+    "detox at home is not safe",
+    "safer than detox at home",
+    "saltwater",
+    "quadrupled",
+    "prescriber or pharmacist can decide",
+    "evidence-based and holistic",
+]
+#: Person-first language: "misuse", not "abuse" / "abuser" / "addict".
+NOT_PERSON_FIRST_RE = re.compile(r"\b(?:abuse\w*|abusing|addicts?)\b", re.IGNORECASE)
+DOMAIN_PATH = ROOT / "domain.yml"
+SAFETY_REPLIES = ["utter_emergency", "utter_crisis", "utter_default", "utter_out_of_scope"]
+#: A safety source must name the public body that published it.
+PUBLIC_BODY_RE = re.compile(
+    r"\b(?:FDA|SAMHSA|CDC|NIH|NIAAA|NIMH|AFSP|HRSA|NHTSA|Red Cross|988 Suicide|"
+    r"Medication Guide|911)\b"
+)
 # The only numbers an answer may contain: 911, 988, Poison Help, SAMHSA, and the
 # article's "Since 1999". Anything else (e.g. an invented center phone) fails.
 ALLOWED_NUMBERS = {"911", "988", "1-800-222-1222", "1-800-662-4357", "1999"}
@@ -173,6 +196,17 @@ def answers(responses: dict[str, list]) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
+def domain_responses() -> dict[str, list[str]]:
+    """Every text variant of every reply in domain.yml."""
+    with open(DOMAIN_PATH, encoding="utf-8") as f:
+        data = yaml.safe_load(f)
+    return {
+        name: [variant["text"] for variant in variants if variant.get("text")]
+        for name, variants in data["responses"].items()
+    }
+
+
+@pytest.fixture(scope="module")
 def train() -> dict[str, list[str]]:
     return read_nlu(TRAIN_PATH)
 
@@ -228,7 +262,9 @@ def test_facts_appear_in_article_and_answer(topics, answers, article) -> None:
     problems = []
     for key, spec in topics.items():
         facts = spec.get("facts") or []
-        if spec.get("kind") not in ("cannot_answer", "service") and len(facts) < 2:
+        if spec.get("kind") not in ("cannot_answer", "service", "safety") and len(
+            facts
+        ) < 2:
             problems.append(f"{key}: needs at least 2 grounded facts")
         for fact in facts:
             n = normalise(fact)
@@ -281,7 +317,7 @@ def test_sections_exist_in_article_and_map_to_topics(
     grounded = {
         k
         for k, spec in topics.items()
-        if spec.get("kind") not in ("cannot_answer", "service")
+        if spec.get("kind") not in ("cannot_answer", "service", "safety")
     }
     assert (
         grounded <= covered
@@ -295,6 +331,25 @@ def test_no_article_errors_repeated(answers) -> None:
     for key, text in answers.items():
         for phrase in BANNED_PHRASES:
             assert phrase not in normalise(text), f"{key}: contains {phrase!r}"
+
+
+def test_no_objected_wording(answers, domain_responses) -> None:
+    texts = {**answers, **{k: " ".join(v) for k, v in domain_responses.items()}}
+    for key, text in texts.items():
+        for phrase in OBJECTED_PHRASES:
+            assert phrase not in normalise(text), f"{key}: contains {phrase!r}"
+
+
+def test_person_first_language(answers, domain_responses, responses) -> None:
+    texts = {**answers, **{k: " ".join(v) for k, v in domain_responses.items()}}
+    titles = {
+        f"{key} button {b['title']}": b["title"]
+        for key, variants in responses.items()
+        for b in variants[0]["buttons"]
+    }
+    for key, text in {**texts, **titles}.items():
+        found = NOT_PERSON_FIRST_RE.findall(text)
+        assert not found, f"{key}: say misuse / a person with an addiction, not {found}"
 
 
 def test_only_allowed_numbers(answers) -> None:
@@ -328,6 +383,151 @@ def test_mean_reading_grade(answers) -> None:
         f"mean Flesch-Kincaid grade {mean:.2f} > {MAX_MEAN_GRADE}; "
         f"hardest answer: {hardest} (grade {grades[hardest]:.2f})"
     )
+
+
+def test_every_answer_at_grade_8_or_below(answers, domain_responses) -> None:
+    from actions.handoff import crisis_text, suicidal_emergency_text
+
+    texts = {f"utter_faq/{k}": t for k, t in answers.items()}
+    for name, variants in domain_responses.items():
+        for i, text in enumerate(variants):
+            texts[f"{name}[{i}]"] = text
+    texts["action_handoff_crisis"] = crisis_text()
+    texts["action_handoff_emergency (suicidal)"] = suicidal_emergency_text()
+    too_hard = {k: round(fk_grade(t), 1) for k, t in texts.items()}
+    too_hard = {k: g for k, g in too_hard.items() if g > MAX_GRADE}
+    assert not too_hard, f"answers above grade {MAX_GRADE}: {too_hard}"
+
+
+def test_safety_sources_name_a_public_body(grounding) -> None:
+    sources = grounding["sources"]
+    assert sources, "knowledge/grounding.yml needs its sources"
+    for key, text in sources.items():
+        assert PUBLIC_BODY_RE.search(str(text)), f"source {key} names no public body"
+
+
+def _safety_lines(grounding) -> list[tuple[str, dict]]:
+    lines = [
+        (f"topics.{key}", line)
+        for key, spec in grounding["topics"].items()
+        for line in spec.get("safety") or []
+    ]
+    lines += [
+        (f"responses.{key}", line)
+        for key, spec in grounding["responses"].items()
+        for line in spec.get("safety") or []
+    ]
+    return lines
+
+
+def test_every_safety_line_names_a_source_and_is_stated(
+    grounding, answers, domain_responses
+) -> None:
+    problems = []
+    lines = _safety_lines(grounding)
+    assert len(lines) >= 30
+    for where, line in lines:
+        says, source = line.get("says"), line.get("source")
+        if not says or not source:
+            problems.append(f"{where}: a safety line needs `says` and `source`")
+            continue
+        if source not in grounding["sources"]:
+            problems.append(f"{where}: source {source!r} is not in `sources`")
+        kind, key = where.split(".", 1)
+        texts = [answers.get(key, "")] if kind == "topics" else domain_responses[key]
+        if not any(normalise(says) in normalise(t) for t in texts):
+            problems.append(f"{where}: {says!r} is not stated in the answer")
+    assert not problems, "\n".join(problems)
+
+
+def test_safety_topics_have_safety_lines(topics) -> None:
+    safety = [k for k, spec in topics.items() if spec.get("kind") == "safety"]
+    assert {"mixing", "running_out", "suicide_risk"} <= set(safety)
+    for key in safety:
+        assert topics[key].get("safety"), f"{key}: kind safety needs safety lines"
+
+
+def test_safety_replies_are_grounded(grounding) -> None:
+    assert set(SAFETY_REPLIES) <= set(grounding["responses"])
+
+
+def test_mixing_answer_says_it_plainly(answers) -> None:
+    text = normalise(answers["mixing"])
+    for phrase in (
+        "dangerous",
+        "slow or stop your breathing",
+        "can kill",
+        "don't mix them",
+        "ask your prescriber or pharmacist",
+        "alcohol",
+        "fentanyl",
+        "oxycodone",
+        "percocet",
+        "heroin",
+        "sleep medicines",
+        "gabapentin",
+    ):
+        assert phrase in text, phrase
+
+
+def test_running_out_answer(answers) -> None:
+    text = normalise(answers["running_out"])
+    for phrase in (
+        "contact your prescriber or a pharmacist today",
+        "urgent care",
+        "admissions team",
+        "call 911 for a seizure, hallucinations, confusion or trouble breathing",
+        "don't take someone else's prescription",
+    ):
+        assert phrase in text, phrase
+
+
+def test_suicide_questions_get_988_and_no_numbers(answers) -> None:
+    text = answers["suicide_risk"]
+    assert "988" in text and "988lifeline.org" in text
+    assert set(NUMBER_RE.findall(text)) <= {"911", "988"}
+    assert "can't share dose numbers" in normalise(text)
+
+
+def test_medication_during_detox_is_explained(answers) -> None:
+    text = normalise(answers["mat"])
+    assert not text.startswith("yes.")
+    assert "this means" in text and "not a cure" in text and "on your own" in text
+
+
+def test_tolerance_and_withdrawal_caveat(answers) -> None:
+    assert "taken as prescribed" in normalise(answers["signs"])
+
+
+def test_off_label_uses_say_sometimes(answers) -> None:
+    assert "sometimes prescribe it to reduce alcohol withdrawal" in normalise(
+        answers["uses"]
+    )
+
+
+def test_supervised_taper_not_home_as_such(answers) -> None:
+    for key in ("home_detox", "stopping"):
+        assert "slow taper planned with your prescriber" in normalise(answers[key])
+    assert "stopping clonazepam all at once" in normalise(answers["home_detox"])
+
+
+def test_crisis_replies_carry_988_chat_spanish_and_no_sales_line(
+    domain_responses,
+) -> None:
+    from actions.handoff import crisis_text
+
+    [crisis] = domain_responses["utter_crisis"]
+    for phrase in ("call or text 988", "988lifeline.org", "spanish", "911"):
+        assert phrase in normalise(crisis), phrase
+    for text in (crisis, crisis_text()):
+        for sales in ("admissions", "treatment", "555"):
+            assert sales not in normalise(text), sales
+
+
+def test_default_and_out_of_scope_give_988(domain_responses) -> None:
+    for name in ("utter_default", "utter_out_of_scope"):
+        [text] = domain_responses[name]
+        assert "thoughts of suicide, call or text 988" in normalise(text), name
 
 
 def test_button_payloads_are_valid(responses, topics) -> None:

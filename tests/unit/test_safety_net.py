@@ -123,6 +123,8 @@ def test_traps_use_known_faq_labels() -> None:
         "faq/stopping",
         "faq/home_detox",
         "faq/long_term",
+        "faq/mixing",
+        "faq/suicide_risk",
     }
     examples = load_examples(TRAPS_FILE)
     assert len(examples) >= 20
