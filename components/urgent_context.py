@@ -58,13 +58,22 @@ OTHER_PERSON_RE = re.compile(
     r"themselves|themself|we|us|our|someone|somebody|anyone|this (?:guy|person|"
     r"girl|dude|lady|man|woman|kid)|" + RELATION + r")\b"
 )
+#: A message with no person at all that starts like a dropped "I ..."
+#: ("cant breathe took too many", "took 10 pins and drank").
+DROPPED_I_RE = re.compile(
+    r"^(?:just |prob |probably )?(?:cant|can not|cannot|took|swallowed|popped|"
+    r"mixed|drank|downed|feel|feeling|od|oded|oding|overdosed|overdosing|"
+    r"am|having)\b"
+)
 _WORDS_RE = re.compile(r"[^a-z0-9]+")
 
 
 def is_first_person(text: str) -> bool:
     """The message is about the writer: "I" words and nobody else named."""
     words = _WORDS_RE.sub(" ", _fold(text)).strip()
-    return bool(FIRST_PERSON_RE.search(words)) and not OTHER_PERSON_RE.search(words)
+    if OTHER_PERSON_RE.search(words):
+        return False
+    return bool(FIRST_PERSON_RE.search(words) or DROPPED_I_RE.search(words))
 
 
 def is_suicidal(text: str) -> bool:

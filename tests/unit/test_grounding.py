@@ -50,7 +50,12 @@ OBJECTED_PHRASES = [
 #: Person-first language: "misuse", not "abuse" / "abuser" / "addict".
 NOT_PERSON_FIRST_RE = re.compile(r"\b(?:abuse\w*|abusing|addicts?)\b", re.IGNORECASE)
 DOMAIN_PATH = ROOT / "domain.yml"
-SAFETY_REPLIES = ["utter_emergency", "utter_crisis", "utter_default", "utter_out_of_scope"]
+SAFETY_REPLIES = [
+    "utter_emergency",
+    "utter_crisis",
+    "utter_default",
+    "utter_out_of_scope",
+]
 #: A safety source must name the public body that published it.
 PUBLIC_BODY_RE = re.compile(
     r"\b(?:FDA|SAMHSA|CDC|NIH|NIAAA|NIMH|AFSP|HRSA|NHTSA|Red Cross|988 Suicide|"
@@ -262,9 +267,10 @@ def test_facts_appear_in_article_and_answer(topics, answers, article) -> None:
     problems = []
     for key, spec in topics.items():
         facts = spec.get("facts") or []
-        if spec.get("kind") not in ("cannot_answer", "service", "safety") and len(
-            facts
-        ) < 2:
+        if (
+            spec.get("kind") not in ("cannot_answer", "service", "safety")
+            and len(facts) < 2
+        ):
             problems.append(f"{key}: needs at least 2 grounded facts")
         for fact in facts:
             n = normalise(fact)
