@@ -536,6 +536,27 @@ def test_default_and_out_of_scope_give_988(domain_responses) -> None:
         assert "thoughts of suicide, call or text 988" in normalise(text), name
 
 
+def test_clinical_review_shows_the_current_answers(
+    topics, answers, domain_responses
+) -> None:
+    """docs/clinical-review.md (scripts/clinical_review.py) is what the clinician
+    signs: every medical answer and safety reply in it must be the current one."""
+    review = " ".join(words((ROOT / "docs" / "clinical-review.md").read_text()))
+    texts = {
+        f"utter_faq/{key}": answers[key]
+        for key, spec in topics.items()
+        if spec.get("kind") != "service"
+    }
+    for name in SAFETY_REPLIES:
+        for i, text in enumerate(domain_responses[name]):
+            texts[f"{name}[{i}]"] = text
+    stale = [k for k, t in texts.items() if " ".join(words(t)) not in review]
+    assert not stale, (
+        f"docs/clinical-review.md does not show the current {stale}: run "
+        ".venv/bin/python scripts/clinical_review.py and have the clinician sign"
+    )
+
+
 def test_button_payloads_are_valid(responses, topics) -> None:
     n_admissions = 0
     for key, variants in responses.items():
