@@ -124,6 +124,8 @@ def handoff_text(level: str, contacts: Contacts, context: str | None = None) -> 
     line = admissions_line(contacts)
     if level == "emergency" and is_suicidal_context(context):
         return suicidal_emergency_text()
+    if level == "emergency" and context == "running_out":
+        return running_out_text(line)
     if level == "emergency":
         return (
             "If you haven't yet, call 911 now. Poison Help (1-800-222-1222) can "
@@ -143,6 +145,14 @@ def handoff_text(level: str, contacts: Contacts, context: str | None = None) -> 
 def is_suicidal_context(context: str | None) -> bool:
     """Whether the emergency message carried suicidal words (urgent_context)."""
     return bool(context) and str(context).endswith("_suicidal")
+
+
+def running_out_text(line: str) -> str:
+    """After the running-out variant of utter_emergency."""
+    return (
+        "Our admissions team can also help you find care today: "
+        f"{line}. If things get worse, call 911."
+    )
 
 
 def crisis_text() -> str:

@@ -12,6 +12,12 @@ spanning the message, with one of the values ``self``, ``other``,
 name (domain.yml), and ``utter_emergency`` has a variant for each value
 (response conditions); with no value the bystander text is sent.
 
+A fifth value, ``running_out``, is for a message the classifier took for an
+emergency although it only says the visitor ran out of clonazepam or was cut
+off ("i missed my appointment and now im out of klonopin") and the safety net
+found no danger sign in it: the intent stays ``emergency`` (nothing urgent is
+ever downgraded), but the reply is the running-out advice, 911 signs first.
+
 ``urgent_context(text)`` is pure Python and usable without Rasa.
 """
 
@@ -44,7 +50,16 @@ URGENT_CONTEXT = "urgent_context"
 SELF = "self"
 OTHER = "other"
 SUICIDAL_SUFFIX = "_suicidal"
-VALUES = (SELF, OTHER, SELF + SUICIDAL_SUFFIX, OTHER + SUICIDAL_SUFFIX)
+RUNNING_OUT = "running_out"
+VALUES = (SELF, OTHER, SELF + SUICIDAL_SUFFIX, OTHER + SUICIDAL_SUFFIX, RUNNING_OUT)
+#: Ran out of clonazepam, or a prescriber stopped or won't refill it.
+RUNNING_OUT_RE = re.compile(
+    r"\b(?:ran out|run out|runs out|running out|out of (?:my |his |her )?"
+    r"(?:klon\w*|clon\w*|k ?pins|pins|benzos|meds|pills|medication|prescription|"
+    r"script)|cut (?:me |him |her )?off|refill\w*|no more (?:klon\w*|clon\w*|"
+    r"k ?pins|pins|pills|meds)|(?:prescription|script) (?:ran out|ended|expired)|"
+    r"wont (?:prescribe|refill|renew|give me)|stopped prescribing|dropped me)\b"
+)
 
 #: Safety-net rules whose match means the emergency was meant (suicidal words).
 SUICIDAL_RULES = frozenset(
@@ -82,8 +97,17 @@ def is_suicidal(text: str) -> bool:
     return assessment is not None and bool(SUICIDAL_RULES & set(assessment.matches))
 
 
+def is_running_out_only(text: str) -> bool:
+    """Ran out or cut off, and no danger sign the safety net knows of."""
+    words = _WORDS_RE.sub(" ", _fold(text)).strip()
+    return bool(RUNNING_OUT_RE.search(words)) and assess(text) is None
+
+
 def urgent_context(text: str) -> str:
-    """``self`` / ``other``, with ``_suicidal`` when suicidal words are there."""
+    """``self`` / ``other``, with ``_suicidal`` when suicidal words are there;
+    ``running_out`` when the message only says the visitor ran out."""
+    if is_running_out_only(text):
+        return RUNNING_OUT
     person = SELF if is_first_person(text) else OTHER
     return person + (SUICIDAL_SUFFIX if is_suicidal(text) else "")
 

@@ -30,6 +30,10 @@ EMERGENCY_VARIANTS = {
     "self": 'the visitor writes about themselves ("i just swallowed all my klonopin")',
     "self_suicidal": "the visitor writes about themselves, with suicidal words",
     "other_suicidal": "a bystander whose person meant to overdose",
+    "running_out": (
+        "the classifier said emergency, but the message only says the visitor "
+        "ran out or was cut off (no danger sign)"
+    ),
     None: "a bystander, or nobody known (the default)",
 }
 
@@ -155,7 +159,11 @@ def topic_section(
 
 def build(root: Path = ROOT) -> str:
     sys.path.insert(0, str(root))
-    from actions.handoff import crisis_text, suicidal_emergency_text
+    from actions.handoff import (
+        crisis_text,
+        running_out_text,
+        suicidal_emergency_text,
+    )
 
     def load(path: str) -> Any:
         return yaml.safe_load((root / path).read_text(encoding="utf-8"))
@@ -198,6 +206,10 @@ def build(root: Path = ROOT) -> str:
         "After an emergency with suicidal words:",
         "",
         quote(suicidal_emergency_text()),
+        "",
+        "After the running-out variant:",
+        "",
+        quote(running_out_text("(the admissions phone and hours)")),
     ]
     out += [
         "",

@@ -341,3 +341,16 @@ async def test_emergency_text_without_suicidal_words_keeps_poison_help(
     text = dispatcher.messages[0]["text"]
     assert "911" in text and "1-800-222-1222" in text and PHONE in text
     assert "988" not in text
+
+
+async def test_running_out_emergency_text_offers_admissions_and_911(
+    handoff_store: Store,
+    dispatcher: CollectingDispatcher,
+    make_tracker: TrackerFactory,
+    domain: dict[str, Any],
+) -> None:
+    slots = {"urgent_context": "running_out"}
+    await run(ActionHandoffEmergency(), dispatcher, make_tracker, domain, slots=slots)
+    text = dispatcher.messages[0]["text"]
+    assert PHONE in text and TEL in text and "911" in text
+    assert "988" not in text

@@ -26,6 +26,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from components.urgent_context import (
+    RUNNING_OUT,
     URGENT_CONTEXT,
     UrgentContext,
     is_first_person,
@@ -240,3 +241,43 @@ def test_emergency_entities_do_not_steer_the_dialogue(rasa_domain: Domain) -> No
     )
     slot = next(s for s in rasa_domain.slots if s.name == URGENT_CONTEXT)
     assert not slot.influence_conversation
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i missed my doctor appointment and now im out of klonopin",
+        "i ran out of my klonopin 2 days ago and im shaking really bad",
+        "my doc wont give me any more kpins",
+        "my doctor cut me off my klonopin",
+    ],
+)
+def test_running_out_without_a_danger_sign(text: str) -> None:
+    assert urgent_context(text) == RUNNING_OUT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i ran out of klonopin and now im having a seizure",
+        "my girlfriend keeps having seizures since she ran out of her klonopin",
+        "ran out of pins and i cant breathe",
+        "i ran out so i took all of my husbands klonopin",
+    ],
+)
+def test_running_out_with_a_danger_sign_stays_an_emergency(text: str) -> None:
+    assert urgent_context(text) != RUNNING_OUT
+
+
+async def test_running_out_reply_gives_the_911_signs_then_the_prescriber(
+    rasa_domain: Domain,
+) -> None:
+    text = await _emergency_reply(rasa_domain, RUNNING_OUT)
+    assert text.index("911") < text.index("prescriber or a pharmacist today")
+    for phrase in (
+        "seizure, hallucinations, confusion or trouble breathing",
+        "urgent care",
+        "admissions team",
+        "don't take someone else's prescription",
+    ):
+        assert phrase in text
