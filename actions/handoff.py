@@ -142,6 +142,16 @@ def handoff_text(level: str, contacts: Contacts, context: str | None = None) -> 
     )
 
 
+def with_988_if_suicidal(
+    payload: dict[str, Any], context: str | None
+) -> dict[str, Any]:
+    """An emergency with suicidal words: 988 call and text join 911 in the payload."""
+    handoff = payload["handoff"]
+    if handoff["level"] == "emergency" and is_suicidal_context(context):
+        handoff["resources"] += [dict(RESOURCE_988_CALL), dict(RESOURCE_988_TEXT)]
+    return payload
+
+
 def is_suicidal_context(context: str | None) -> bool:
     """Whether the emergency message carried suicidal words (urgent_context)."""
     return bool(context) and str(context).endswith("_suicidal")
@@ -281,7 +291,10 @@ class HandoffAction(Action, ABC):
             buttons=self.buttons(),
         )
         dispatcher.utter_message(
-            json_message=handoff_payload(self.level, contacts, reference)
+            json_message=with_988_if_suicidal(
+                handoff_payload(self.level, contacts, reference),
+                tracker.get_slot("urgent_context"),
+            )
         )
         events: list[EventType] = [SlotSet("handoff_level", self.level)]
         # A handoff in the middle of the callback form ends it (see the rules):

@@ -325,7 +325,11 @@ async def test_suicidal_emergency_text_gives_911_then_988(
     assert text.index("911") < text.index("988")
     assert "988lifeline.org" in text
     assert PHONE not in text and "admissions" not in text
-    assert custom_payload(dispatcher)["level"] == "emergency"
+    payload = custom_payload(dispatcher)
+    assert payload["level"] == "emergency"
+    tels = [r.get("tel") for r in payload["resources"]]
+    assert tels.index("tel:911") < tels.index("tel:988")
+    assert any(r.get("sms") == "sms:988" for r in payload["resources"])
 
 
 @pytest.mark.parametrize("context", [None, "self", "other"])
