@@ -75,7 +75,7 @@ _STAFF_HEADLINES = {
     "crisis": (
         "\U0001f198 CRISIS handoff",
         "A visitor may be thinking about suicide or self-harm. "
-        "The bot gave them 988 (call or text) and 911.",
+        "The bot gave them 988 (call, text or chat) and 911.",
     ),
     "admissions": (
         "\u260e\ufe0f Admissions handoff",
@@ -116,25 +116,67 @@ def handoff_payload(
     }
 
 
-def handoff_text(level: str, contacts: Contacts) -> str:
+def handoff_text(level: str, contacts: Contacts, context: str | None = None) -> str:
+    """The handoff action's text; ``context`` is the urgent_context slot."""
     line = admissions_line(contacts)
+    if level == "emergency" and is_suicidal_context(context):
+        return suicidal_emergency_text()
+    if level == "emergency" and context == "running_out":
+        return running_out_text(line)
     if level == "emergency":
         return (
-            "If anyone is in danger right now, call 911. If someone took too much "
-            "or mixed drugs, Poison Help is 1-800-222-1222. When everyone is safe, "
-            f"our admissions team can help with next steps: {line}."
+            "If you haven't yet, call 911 now. Poison Help (1-800-222-1222) can "
+            "advise when the person is awake and breathing normally. When everyone "
+            f"is safe, our admissions team can help with next steps: {line}."
         )
     if level == "crisis":
-        return (
-            "You can call or text 988 (Suicide & Crisis Lifeline) any time. If you "
-            "or someone else is in immediate danger, call 911. If you'd also like "
-            f"to talk with our admissions team about treatment, {line}."
-        )
+        return crisis_text()
     return (
         f"You can talk to our admissions team: {line}. You can also text "
         f"{contacts.sms}, e-mail {contacts.email}, or use the form at "
         f"{contacts.web_form}. If someone is in danger right now, call 911.\n\n"
         "Would you like us to call you back instead?"
+    )
+
+
+def with_988_if_suicidal(
+    payload: dict[str, Any], context: str | None
+) -> dict[str, Any]:
+    """An emergency with suicidal words: 988 call and text join 911 in the payload."""
+    handoff = payload["handoff"]
+    if handoff["level"] == "emergency" and is_suicidal_context(context):
+        handoff["resources"] += [dict(RESOURCE_988_CALL), dict(RESOURCE_988_TEXT)]
+    return payload
+
+
+def is_suicidal_context(context: str | None) -> bool:
+    """Whether the emergency message carried suicidal words (urgent_context)."""
+    return bool(context) and str(context).endswith("_suicidal")
+
+
+def running_out_text(line: str) -> str:
+    """After the running-out variant of utter_emergency."""
+    return (
+        "Our admissions team can also help you find care today: "
+        f"{line}. If things get worse, call 911."
+    )
+
+
+def crisis_text() -> str:
+    """After utter_crisis: 988 by text or chat, 911, no admissions pitch."""
+    return (
+        "If it's hard to talk right now, you can text 988 or chat at "
+        "988lifeline.org. Please also tell someone you trust how you feel. If "
+        "you or someone else is in danger right now, call 911."
+    )
+
+
+def suicidal_emergency_text() -> str:
+    """After an emergency with suicidal words: 911 first, then 988."""
+    return (
+        "If you haven't yet, call 911 now. Then, for support with thoughts of "
+        "suicide, call or text 988 or chat at 988lifeline.org. You don't have to "
+        "go through this alone."
     )
 
 
@@ -242,10 +284,14 @@ class HandoffAction(Action, ABC):
         handoff = await record_handoff(self.level, tracker.sender_id)
         reference = handoff.reference if handoff is not None else None
         dispatcher.utter_message(
-            text=handoff_text(self.level, contacts), buttons=self.buttons()
+            text=handoff_text(self.level, contacts, tracker.get_slot("urgent_context")),
+            buttons=self.buttons(),
         )
         dispatcher.utter_message(
-            json_message=handoff_payload(self.level, contacts, reference)
+            json_message=with_988_if_suicidal(
+                handoff_payload(self.level, contacts, reference),
+                tracker.get_slot("urgent_context"),
+            )
         )
         events: list[EventType] = [SlotSet("handoff_level", self.level)]
         # A handoff in the middle of the callback form ends it (see the rules):

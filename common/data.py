@@ -32,6 +32,7 @@ class Answer:
     line: int
     text: str
     buttons: list[tuple[str, int]] = field(default_factory=list)
+    button_titles: list[tuple[str, int]] = field(default_factory=list)
 
 
 def normalise(text: str) -> str:
@@ -100,6 +101,11 @@ def read_answers(path: Path) -> list[Answer]:
                     if isinstance(payload, yaml.ScalarNode):
                         answer.buttons.append(
                             (str(payload.value), payload.start_mark.line + 1)
+                        )
+                    title = fields.get("title")
+                    if isinstance(title, yaml.ScalarNode):
+                        answer.button_titles.append(
+                            (str(title.value), title.start_mark.line + 1)
                         )
             out.append(answer)
     return out

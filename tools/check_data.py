@@ -49,13 +49,42 @@ from common.data import (
     story_intents,
 )
 from common.paths import ROOT
-from tools.readability import fk_grade
+from tools.readability import fk_grade, words
 
 MIN_TRAINING = 14
 MAX_MEAN_GRADE = 9.0
 FACT_WORDS = (1, 6)
 MIN_FACTS = 2
-UNGROUNDED_KINDS = ("cannot_answer", "service")
+UNGROUNDED_KINDS = ("cannot_answer", "service", "safety")
+#: Every answer and safety reply reads at grade 8 or below (issue 12).
+MAX_GRADE = 8.0
+#: Wording a clinician objected to (issue 12): the danger is stopping suddenly
+#: or without medical care, not home as such; saltwater therapy is no
+#: evidence-based therapy; the "quadrupled" claim has no source; pharmacists
+#: don't set doses.
+OBJECTED_PHRASES = [
+    "detox at home is not safe",
+    "safer than detox at home",
+    "saltwater",
+    "quadrupled",
+    "prescriber or pharmacist can decide",
+    "evidence-based and holistic",
+]
+#: Person-first language: "misuse", not "abuse" / "abuser" / "addict".
+NOT_PERSON_FIRST_RE = re.compile(r"\b(?:abuse\w*|abusing|addicts?)\b", re.IGNORECASE)
+#: The safety replies in domain.yml, grounded like the answers.
+SAFETY_REPLIES = [
+    "utter_emergency",
+    "utter_crisis",
+    "utter_default",
+    "utter_out_of_scope",
+]
+#: A safety source must name the public body that published it.
+PUBLIC_BODY_RE = re.compile(
+    r"\b(?:FDA|SAMHSA|CDC|NIH|NIAAA|NIMH|AFSP|HRSA|NHTSA|Red Cross|988 Suicide|"
+    r"Medication Guide|911)\b"
+)
+CLINICAL_REVIEW = "docs/clinical-review.md"
 DANGER_TOPICS = ["withdrawal", "stopping", "home_detox", "overdose", "long_term"]
 DANGER_LINE = "if this is happening now, call 911"
 POISON_HELP_TOPICS = ("overdose", "dosage")
@@ -198,11 +227,12 @@ def check(root: Path = ROOT) -> list[Problem]:
                 )
             )
         if (
-            entry.get("kind") not in ("service", "cannot_answer")
-            and len(entry.get("facts") or []) < 2
+            entry.get("kind") not in UNGROUNDED_KINDS
+            and len(entry.get("facts") or []) < MIN_FACTS
         ):
             problems.append(Problem(grounding_file, line,
                 f"topic {topic} lists fewer than 2 facts from the article -- add them, or set a kind"))  # fmt: skip
+        problems += check_safety_lines(grounding, topic, entry, grounding_file, line)
 
     # duplicates: within training, across intents, training vs test
     seen: dict[str, Phrasing] = {}
@@ -258,6 +288,25 @@ def check(root: Path = ROOT) -> list[Problem]:
     problems += check_grounding(root, faq_answers)
     problems += check_real_set(root, training, set(by_topic))
     return sorted(set(problems), key=lambda p: (str(p.path), p.line, p.message))
+
+
+def check_safety_lines(
+    grounding: Any, topic: str, entry: dict[str, Any], path: Path, line: int
+) -> list[Problem]:
+    """A fact beyond the article (`safety`) names its public source (issue 12)."""
+    sources = grounding.get("sources") or {}
+    lines = entry.get("safety") or []
+    problems = []
+    if entry.get("kind") == "safety" and not lines:
+        problems.append(Problem(path, line,
+            f"topic {topic} is kind: safety but lists no safety facts -- add `safety:` lines with a source"))  # fmt: skip
+    for item in lines:
+        item = item if isinstance(item, dict) else {}
+        if not item.get("says") or item.get("source") not in sources:
+            problems.append(Problem(path, line,
+                f"topic {topic}: each safety line needs `says` (words of the answer) and a `source` "
+                "listed under `sources` (the public body that published the fact)"))  # fmt: skip
+    return problems
 
 
 def check_payload(
@@ -504,6 +553,110 @@ def check_grounding(root: Path, answers: dict[str, Answer]) -> list[Problem]:
             problems.append(Problem(answer.path, answer.line,
                 f"the answers' mean reading grade is {mean:.2f}, above {MAX_MEAN_GRADE}; the hardest is "
                 f"utter_faq/{hardest} (grade {grades[hardest]:.2f}) -- use shorter sentences and words"))  # fmt: skip
+    problems += check_clinical(root, grounding, grounding_file, lines, answers)
+    return problems
+
+
+def domain_texts(root: Path) -> dict[str, tuple[Answer, list[str]]]:
+    """Every reply of domain.yml: its Answer (for the line) and all its variants."""
+    domain_file = root / "domain.yml"
+    data: Any = yaml.safe_load(domain_file.read_text(encoding="utf-8")) or {}
+    located = {a.name: a for a in read_answers(domain_file)}
+    return {
+        name: (located[name], [str(v["text"]) for v in variants or [] if v.get("text")])
+        for name, variants in (data.get("responses") or {}).items()
+        if name in located
+    }
+
+
+def check_clinical(
+    root: Path,
+    grounding: dict[str, Any],
+    grounding_file: Path,
+    lines: list[str],
+    answers: dict[str, Answer],
+) -> list[Problem]:
+    """Issue 12's rules: wording, person-first language, grade 8, safety facts
+    with a named public source, and a clinical review that shows every answer."""
+    problems: list[Problem] = []
+    replies = domain_texts(root)
+    texts: list[tuple[str, Answer, str]] = [
+        (f"utter_faq/{t}", a, a.text) for t, a in answers.items()
+    ]
+    for name, (answer, variants) in replies.items():
+        texts += [(f"{name}[{i}]", answer, text) for i, text in enumerate(variants)]
+    for name, answer, text in texts:
+        said = plain(text)
+        for phrase in OBJECTED_PHRASES:
+            if phrase in said:
+                problems.append(Problem(answer.path, answer.line,
+                    f"{name} says {phrase!r}, wording a clinician objected to -- see docs/clinical-review.md"))  # fmt: skip
+        found = NOT_PERSON_FIRST_RE.findall(text)
+        if found:
+            problems.append(Problem(answer.path, answer.line,
+                f"{name} says {found} -- say misuse, or a person with an addiction"))  # fmt: skip
+        if fk_grade(text) > MAX_GRADE and (
+            name.startswith("utter_faq/") or name.split("[")[0] in SAFETY_REPLIES
+        ):
+            problems.append(Problem(answer.path, answer.line,
+                f"{name} reads at grade {fk_grade(text):.1f}, above {MAX_GRADE} -- use shorter sentences and words"))  # fmt: skip
+    for topic, answer in answers.items():
+        titles = [title for title, _ in answer.button_titles]
+        for title in titles:
+            if NOT_PERSON_FIRST_RE.search(title):
+                problems.append(Problem(answer.path, answer.line,
+                    f"utter_faq/{topic} has the button {title!r} -- say misuse"))  # fmt: skip
+
+    sources: dict[str, Any] = grounding.get("sources") or {}
+    if not sources:
+        problems.append(Problem(grounding_file, 1,
+            "knowledge/grounding.yml lists no `sources` -- name the public source of each safety fact"))  # fmt: skip
+    for key, text in sources.items():
+        if not PUBLIC_BODY_RE.search(str(text)):
+            problems.append(Problem(grounding_file, _line_of(lines, f"  {key}: >-"),
+                f"source {key} names no public body -- say who published it (FDA, SAMHSA, CDC, ...)"))  # fmt: skip
+    reply_entries: dict[str, Any] = grounding.get("responses") or {}
+    for name in SAFETY_REPLIES:
+        if name in replies and name not in reply_entries:
+            problems.append(Problem(grounding_file, _line_of(lines, "responses:"),
+                f"the safety reply {name} has no entry under `responses` -- list its safety lines"))  # fmt: skip
+    for name, entry in reply_entries.items():
+        variants = replies.get(name, (None, []))[1]
+        for item in (entry or {}).get("safety") or []:
+            item = item if isinstance(item, dict) else {}
+            says, source = str(item.get("says") or ""), item.get("source")
+            where = _line_of(lines, f"  {name}:")
+            if not says or source not in sources:
+                problems.append(Problem(grounding_file, where,
+                    f"responses.{name}: each safety line needs `says` and a `source` listed under `sources`"))  # fmt: skip
+            elif not any(plain(says) in plain(v) for v in variants):
+                problems.append(Problem(grounding_file, where,
+                    f"responses.{name}: {says!r} is not said in any variant of {name}"))  # fmt: skip
+    for topic, spec in (grounding.get("topics") or {}).items():
+        stated = answers.get(topic)
+        for item in (spec or {}).get("safety") or []:
+            says = str((item or {}).get("says") or "") if isinstance(item, dict) else ""
+            if stated and says and plain(says) not in plain(stated.text):
+                problems.append(Problem(stated.path, stated.line,
+                    f"utter_faq/{topic} does not say the safety fact {says!r} -- say it, or drop the line"))  # fmt: skip
+
+    review_file = root / CLINICAL_REVIEW
+    review = (
+        " ".join(words(review_file.read_text(encoding="utf-8")))
+        if review_file.is_file()
+        else ""
+    )
+    topics = grounding.get("topics") or {}
+    for name, answer, text in texts:
+        base = name.split("[")[0]
+        faq_topic = base.split("/", 1)[1] if base.startswith("utter_faq/") else ""
+        medical = (
+            faq_topic != "" and (topics.get(faq_topic) or {}).get("kind") != "service"
+        ) or base in SAFETY_REPLIES
+        if medical and " ".join(words(text)) not in review:
+            problems.append(Problem(answer.path, answer.line,
+                f"{name} is not the text {CLINICAL_REVIEW} shows -- run python -m tools.clinical_review "
+                "and have the clinician sign the review again"))  # fmt: skip
     return problems
 
 

@@ -233,7 +233,7 @@ _QUANTITY_RE = re.compile(
         r"weeks supply|week supply)(?= of (?:my |his |her |their )?(?:"
         + BENZO
         + r")\b|$| at once| in one go)",
-        r"everything (?:in (?:the|my|his|her|their) (?:bottle|cabinet|script|"
+        r"everything (?:in (?:the|my|his|her|their) (?:bottle|pill bottle|cabinet|script|"
         r"prescription|pill box|pillbox)|(?:i|he|she|they) had left)",
         r"half (?:of )?(?:a|the|my|his|her) (?:bottle|script|prescription|pack)",
         r"(?:a |my |his |her )?double dose",
@@ -375,8 +375,9 @@ RULES: tuple[Rule, ...] = (
         "unresponsive",
         EMERGENCY,
         _regex(
-            r"(?:wont|will not|wnt|isnt|is not|aint|doesnt|didnt|(?<!\band )"
-            r"(?<!\bto )not)\s+(?:\w+\s+)?(?:wake|waking|wakin|woke|waken)(?:\s+up)?",
+            r"(?<!\bi )(?<!\bi just )(?:wont|will not|wnt|isnt|is not|aint|doesnt|"
+            r"didnt|(?<!\band )(?<!\bto )not)\s+(?:\w+\s+)?"
+            r"(?:wake|waking|wakin|woke|waken)(?:\s+up)?",
             r"(?:cant|can not|cannot|couldnt|unable to|trying to|tried to|try to|"
             r"cant seem to)\s+(?:get\s+)?(?:wake|waken|rouse)\s+(?!up\b)\w+",
             r"cant get (?:him|her|them|my \w+) to (?:wake|respond)",
@@ -482,7 +483,7 @@ RULES: tuple[Rule, ...] = (
         "took_on_purpose",
         EMERGENCY,
         _regex(
-            r"(?:took|swallowed|popped|oded|overdosed|downed)(?:\s+\w+){0,4}\s+"
+            r"(?:took|swallowed|popped|oded|overdosed|downed)(?:\s+\w+){0,7}\s+"
             r"on purpose",
         ),
         gate=ALWAYS,
@@ -741,7 +742,7 @@ RULES: tuple[Rule, ...] = (
             r"(?:thinking|thought|thinks|think|talking|talks|talked|talk|"
             r"dreaming|fantasi[sz]ing) (?:about|of) (?:ending it|ending things|"
             r"ending (?:my|his|her|their) life|dying|death|killing " + SELF + "|"
-            r"not (?:being here|waking up|existing|being alive)|"
+            r"not (?:being here|being around|waking up|existing|being alive)|"
             r"taking (?:my|his|her|their) (?:own )?life|hurting " + SELF + ")",
         ),
         gate=STATEMENT,
@@ -772,12 +773,69 @@ RULES: tuple[Rule, ...] = (
             r"do this anymore|do it anymore|take (?:it|this) (?:anymore|any more|"
             r"any longer)|take anymore|live like this|handle (?:it|this|life) anymore)",
             r"giv(?:e|ing) up on (?:life|living|everything)",
-            r"(?:tired|sick|done) (?:of|with) (?:living|life|being alive|existing)"
+            r"(?:tired|sick|done) (?:of|with) (?:living|life|being alive|existing|"
+            r"being here)"
             r"(?! with)",
             r"done living",
-            r"whats the point (?:of|in) (?:even )?(?:living|life|anything|going on|"
-            r"trying|being alive|being here)",
+            r"(?:whats|what is) the point (?:of|in) (?:even )?(?:living|life|anything|"
+            r"going on|trying|being alive|being here)",
             r"whats the point anymore",
+            # passive suicidal thoughts (988 Lifeline, AFSP, NIMH warning signs):
+            # no point, wanting it all to stop, not waking up, being a burden,
+            # nobody would notice, better off without me
+            r"(?:no|the) point (?:to |in |of )?(?:anything |it |any of it |living |"
+            r"life |going on |trying )?anymore",
+            r"(?:dont|cant|do not|cannot) see the point$",
+            r"nothing matters anymore",
+            r"(?:life|living|my life|existence) (?:is|feels|seems) (?:so |completely |"
+            r"totally |just )?(?:pointless|meaningless)",
+            r"(?:life|my life) has no (?:point|purpose|meaning)",
+            r"why (?:even )?(?:bother|keep) (?:living|going on|being alive)",
+            r"(?:want|wants|wanna|need|needs|wish|just want) (?:everything|it all|"
+            r"all of (?:it|this)|this all|all this|the world) (?:all )?to (?:stop|end|"
+            r"be over|go away)",
+            r"wants? (?:the|this) pain to (?:stop|end) (?:forever|for good|"
+            r"permanently)",
+            r"(?:wish|wishes|wishing|hope|hoping|pray|want|wanna)(?: i| he| she)?"
+            r"(?: could| would)?(?: to)?(?: just)? (?:go to sleep|fall asleep|sleep) and "
+            r"(?:not|never) wake(?: up)?",
+            r"(?:sleep|asleep) and (?:not|never) (?:waking|wake)(?: up)? (?:sounds|"
+            r"seems|would be) (?:nice|good|great|peaceful|better)",
+            r"(?:wouldnt|would not|dont|do not) (?:mind|care) if (?:i|he|she) "
+            r"(?:didnt|did not|never|dont|wont|wouldnt) (?:wake|woke)(?: up)?",
+            r"(?:dont|do not|wouldnt|would not) care (?:if|whether) (?:i|he|she) "
+            r"(?:live|lives|die|dies|died|wake up)",
+            r"wish(?:es|ed|ing)? (?:i|he|she|they) (?:could |would )?(?:just )?"
+            r"(?:die|disappear|not wake up|never wake up|wouldnt wake up|"
+            r"didnt wake up)",
+            r"(?:hoping|hope|praying|pray) (?:i|he|she) (?:dont|doesnt|never|wont|"
+            r"will not|doesnt ever) wake up",
+            r"(?:dont|do not) (?:really )?(?:want|wanna) (?:to )?do (?:this|any of "
+            r"this|this life|life) (?:anymore|any more)",
+            r"cant keep living like this",
+            r"better off (?:not existing|not being here|not alive|not around)",
+            r"(?:be|is|are) (?:all )?(?:happier|fine|better|easier)(?: off)? "
+            r"without (?:me|him|her)",
+            r"(?:happier|fine|better|easier)(?: off)? if (?:i|he|she) (?:was|were|"
+            r"wasnt|werent) (?:dead|gone|here|around|alive)",
+            r"if (?:i|he|she) (?:was|were) (?:gone|dead|not here|not around)"
+            r"(?: \w+){0,2} (?:would|will) be (?:happier|fine|better|easier)",
+            r"if (?:i|he|she) (?:died|disappeared|was gone|were gone)(?: \w+)?"
+            r" (?:nobody|no one|noone) (?:would|will) (?:care|notice|miss (?:me|him|"
+            r"her))",
+            r"(?:nobody|no one|noone)(?: \w+){0,2}? (?:miss|notice|care|mourn)(?: "
+            r"about)?(?: me| him| her)? (?:if|when) (?:i|he|she) (?:was|were|am|is|"
+            r"died|disappeared|left)\b",
+            r"(?:nobody|no one|noone) (?:would|will|is going to|gonna) "
+            r"(?:even |really |ever )?miss (?:me|him|her)\b",
+            r"(?:hes|shes|he is|she is|he feels like|she feels like|feels like|"
+            r"they feel like) (?:such |just |only |nothing but )?a burden",
+            r"giving (?:all )?(?:my|his|her) (?:stuff|things|belongings) away",
+            r"(?:letters?|notes?|messages?) (?:to say|saying) goodbye",
+            r"so (?:that )?(?:i|he|she) (?:could|can|would|will|wont|dont|doesnt|"
+            r"wouldnt|never)(?: have to)? (?:die|not wake up|never wake up|wake up)",
+            r"(?:took|swallowed|popped|downed|overdosed|oded)(?: \w+){0,8} to end "
+            r"(?:it|this|things|it all|my life)",
             r"(?:dont|do not|doesnt|does not|didnt|not)\s+(?:even\s+|really\s+)?"
             r"(?:want|wanna|wanting|wish)\s+(?:to\s+)?(?:live|be alive|exist|"
             r"be here|wake up|go on|keep living|keep going|be around|"
@@ -786,7 +844,7 @@ RULES: tuple[Rule, ...] = (
             r"wake up",
             r"no way out",
             r"(?:dont|cant|do not|cannot|dont even) see (?:a|any|the) (?:way out|future|"
-            r"reason to (?:live|go on)|point (?:in|of) (?:living|life|going on|anything|"
+            r"reason to (?:live|go on|keep going)|point (?:in|of) (?:living|life|going on|anything|"
             r"being alive))",
             r"(?:nobody|no one|noone) (?:cares|would care|will care|gives a \w+) "
             r"(?:if|whether) i (?:live|die|died|am gone|was gone|disappear)",
@@ -803,7 +861,7 @@ RULES: tuple[Rule, ...] = (
             r"better (?:off )?without me",
             r"goodbye forever",
             r"this is (?:my )?goodbye",
-            r"saying goodbye to (?:everyone|everybody|my family)",
+            r"say(?:ing)? goodbye to (?:everyone|everybody|my family|my kids)",
             r"giving away (?:all )?my (?:stuff|things)",
             r"stockpil\w*",
             r"saving up (?:my|his|her) (?:pills|klon\w*|meds)",

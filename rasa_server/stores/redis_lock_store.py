@@ -43,8 +43,8 @@ lock store plus ``poll_interval``::
 
 Empty values (a ``${VARIABLE}`` set to "") mean the default.
 
-It lives in ``runtime/``, not ``components/``: it is no part of the trained
-model, and ``tools/model_fingerprint.py`` counts every file in ``components/``
+It lives in ``rasa_server/stores/``, not with the NLU components: it is no part
+of the trained model, and ``tools/model_fingerprint.py`` counts every file of those
 as a training input.
 """
 

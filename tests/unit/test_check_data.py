@@ -31,7 +31,13 @@ def project(tmp_path: Path) -> Path:
             ignore=shutil.ignore_patterns("__pycache__"),
         )
     shutil.copy(ROOT / "domain.yml", tmp_path / "domain.yml")
+    (tmp_path / "docs").mkdir()
+    shutil.copy(ROOT / "docs/clinical-review.md", tmp_path / "docs/clinical-review.md")
     return tmp_path
+
+
+def line_of(path: Path, text: str) -> int:
+    return path.read_text().splitlines().index(text) + 1
 
 
 def edit(path: Path, old: str, new: str) -> int:
@@ -191,8 +197,9 @@ def test_a_fact_the_article_does_not_hold(project: Path) -> None:
 
 def test_a_fact_the_answer_does_not_state(project: Path) -> None:
     responses = project / "data/responses/faq.yml"
-    edit(responses, "nightmares, and seizures", "nightmares, and fits")
-    ok, found = has(project, "data/responses/faq.yml:156:",
+    edit(responses, "        • seizures\n", "        • fits\n")
+    line = line_of(responses, "  utter_faq/withdrawal:")
+    ok, found = has(project, f"data/responses/faq.yml:{line}:",
                     "utter_faq/withdrawal does not state the fact")  # fmt: skip
     assert ok, found
 
@@ -217,8 +224,10 @@ def test_the_articles_errors_and_invented_numbers(project: Path) -> None:
 
 def test_a_danger_topic_without_the_911_line(project: Path) -> None:
     responses = project / "data/responses/faq.yml"
-    edit(responses, "        If this is happening now, call 911.\n", "")
-    ok, found = has(project, "data/responses/faq.yml:156:",
+    edit(responses, " Talk to your prescriber first. If this is happening now, call 911.\n",
+         " Talk to your prescriber first.\n")  # fmt: skip
+    line = line_of(responses, "  utter_faq/withdrawal:")
+    ok, found = has(project, f"data/responses/faq.yml:{line}:",
                     "utter_faq/withdrawal is a danger topic")  # fmt: skip
     assert ok, found
 
@@ -226,9 +235,10 @@ def test_a_danger_topic_without_the_911_line(project: Path) -> None:
 def test_a_cannot_answer_topic_that_does_not_say_so(project: Path) -> None:
     responses = project / "data/responses/faq.yml"
     edit(responses, "I'm sorry, I can't give dosing advice.", "About dosing:")
+    line = line_of(responses, "  utter_faq/dosage:")
     found = messages(project)
     assert any(
-        m.startswith("data/responses/faq.yml:369:") and "say plainly" in m
+        m.startswith(f"data/responses/faq.yml:{line}:") and "say plainly" in m
         for m in found
     ), found
 
@@ -257,7 +267,8 @@ def test_an_answer_without_enough_next_steps(project: Path) -> None:
     buttons = text.index("      buttons:", start)
     end = text.index("\n  utter_faq/", buttons)
     responses.write_text(text[:buttons] + text[end + 1 :])
-    ok, found = has(project, "data/responses/faq.yml:156:",
+    line = line_of(responses, "  utter_faq/withdrawal:")
+    ok, found = has(project, f"data/responses/faq.yml:{line}:",
                     "utter_faq/withdrawal has 0 buttons")  # fmt: skip
     assert ok, found
 
@@ -320,3 +331,41 @@ def test_the_real_visitor_outcomes() -> None:
     assert summary["right_topic"] == 0.5
     assert summary["honest_when_not_in_article"] == 0.5
     assert summary["other_topic_answer_overall"] == 0.5
+
+
+# --------------------------------------------------------------------------- clinical (issue 12)
+
+
+def test_objected_wording_abuse_and_a_stale_review(project: Path) -> None:
+    responses = project / "data/responses/faq.yml"
+    edit(responses, "Withdrawal can trigger health emergencies,",
+         "Withdrawal from abuse can trigger health emergencies; saltwater helps,")  # fmt: skip
+    line = line_of(responses, "  utter_faq/withdrawal:")
+    found = [
+        m for m in messages(project) if m.startswith(f"data/responses/faq.yml:{line}:")
+    ]
+    assert any(
+        "'saltwater', wording a clinician objected to" in m for m in found
+    ), found
+    assert any("says ['abuse'] -- say misuse" in m for m in found), found
+    assert any(
+        "is not the text docs/clinical-review.md shows" in m for m in found
+    ), found
+
+
+def test_a_source_that_names_no_public_body(project: Path) -> None:
+    grounding = project / "knowledge/grounding.yml"
+    edit(grounding, "U.S. Food and Drug Administration (FDA), Drug Safety Communication of\n    23",
+         "A web page of\n    23")  # fmt: skip
+    line = line_of(grounding, "  fda_benzodiazepines_2020: >-")
+    ok, found = has(project, f"knowledge/grounding.yml:{line}:",
+                    "source fda_benzodiazepines_2020 names no public body")  # fmt: skip
+    assert ok, found
+
+
+def test_a_safety_line_the_reply_does_not_say(project: Path) -> None:
+    grounding = project / "knowledge/grounding.yml"
+    edit(grounding, '      - says: "call 911 now"\n', '      - says: "call 912 now"\n')
+    ok, found = has(project, "knowledge/grounding.yml:",
+                    "responses.utter_emergency: 'call 912 now' is not said")  # fmt: skip
+    assert ok, found

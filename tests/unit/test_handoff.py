@@ -87,7 +87,9 @@ async def test_handoff_reply_payload_and_slot(
 
     assert events == [SlotSet("handoff_level", level)]
     text = dispatcher.messages[0]["text"]
-    for fragment in [*texts, PHONE, TEL, "24 hours a day"]:
+    # The crisis reply carries no admissions line (no sales line, issue 12).
+    admissions = [] if level == "crisis" else [PHONE, TEL, "24 hours a day"]
+    for fragment in [*texts, *admissions]:
         assert fragment in text
     payload = custom_payload(dispatcher)
     assert payload["level"] == level
@@ -160,7 +162,8 @@ async def test_admissions_offers_callback_with_buttons(
         "tel": "tel:+18006624357",
     } in resources
     # The intents behind the buttons exist in the domain.
-    assert {"request_callback", "deny"} <= set(domain["intents"])
+    names = {next(iter(i)) if isinstance(i, dict) else i for i in domain["intents"]}
+    assert {"request_callback", "deny"} <= names
 
 
 @pytest.mark.parametrize("level_cls", [ActionHandoffEmergency, ActionHandoffCrisis])
@@ -231,7 +234,8 @@ async def test_storage_failure_still_gives_phone_numbers(
 
     assert events == [SlotSet("handoff_level", level)]
     text = dispatcher.messages[0]["text"]
-    for fragment in [*texts, PHONE, TEL]:
+    admissions = [] if level == "crisis" else [PHONE, TEL]
+    for fragment in [*texts, *admissions]:
         assert fragment in text
     assert "fire" not in str(dispatcher.messages)  # never a raw error
     payload = custom_payload(dispatcher)
@@ -262,9 +266,12 @@ def test_static_safety_responses_do_not_need_the_action_server(
     domain: dict[str, Any],
 ) -> None:
     """The contract the rules rely on: 911/988 are in static domain responses."""
-    emergency = domain["responses"]["utter_emergency"][0]["text"]
+    variants = domain["responses"]["utter_emergency"]
+    # the variant sent when no urgent_context is known: the bystander text
+    [default] = [v["text"] for v in variants if not v.get("condition")]
     crisis = domain["responses"]["utter_crisis"][0]["text"]
-    assert "911" in emergency and "1-800-222-1222" in emergency
+    assert "911" in default and "1-800-222-1222" in default
+    assert all("911" in v["text"] for v in variants)
     assert "988" in crisis and "911" in crisis
     assert domain["slots"]["handoff_level"]["mappings"] == [{"type": "custom"}]
 
@@ -284,3 +291,70 @@ async def test_handoff_mid_form_drops_half_given_callback_answers(
         SlotSet("callback_phone", None),
     ]
     assert "911" in dispatcher.messages[0]["text"]
+
+
+async def test_crisis_text_has_988_chat_and_no_admissions_line(
+    handoff_store: Store,
+    dispatcher: CollectingDispatcher,
+    make_tracker: TrackerFactory,
+    domain: dict[str, Any],
+) -> None:
+    await run(ActionHandoffCrisis(), dispatcher, make_tracker, domain)
+    text = dispatcher.messages[0]["text"]
+    assert "988lifeline.org" in text and "911" in text
+    for sales in (PHONE, TEL, "admissions", "treatment"):
+        assert sales not in text
+
+
+@pytest.mark.parametrize("context", ["self_suicidal", "other_suicidal"])
+async def test_suicidal_emergency_text_gives_911_then_988(
+    context: str,
+    handoff_store: Store,
+    dispatcher: CollectingDispatcher,
+    make_tracker: TrackerFactory,
+    domain: dict[str, Any],
+) -> None:
+    await run(
+        ActionHandoffEmergency(),
+        dispatcher,
+        make_tracker,
+        domain,
+        slots={"urgent_context": context},
+    )
+    text = dispatcher.messages[0]["text"]
+    assert text.index("911") < text.index("988")
+    assert "988lifeline.org" in text
+    assert PHONE not in text and "admissions" not in text
+    payload = custom_payload(dispatcher)
+    assert payload["level"] == "emergency"
+    tels = [r.get("tel") for r in payload["resources"]]
+    assert tels.index("tel:911") < tels.index("tel:988")
+    assert any(r.get("sms") == "sms:988" for r in payload["resources"])
+
+
+@pytest.mark.parametrize("context", [None, "self", "other"])
+async def test_emergency_text_without_suicidal_words_keeps_poison_help(
+    context: str | None,
+    handoff_store: Store,
+    dispatcher: CollectingDispatcher,
+    make_tracker: TrackerFactory,
+    domain: dict[str, Any],
+) -> None:
+    slots = {"urgent_context": context} if context else None
+    await run(ActionHandoffEmergency(), dispatcher, make_tracker, domain, slots=slots)
+    text = dispatcher.messages[0]["text"]
+    assert "911" in text and "1-800-222-1222" in text and PHONE in text
+    assert "988" not in text
+
+
+async def test_running_out_emergency_text_offers_admissions_and_911(
+    handoff_store: Store,
+    dispatcher: CollectingDispatcher,
+    make_tracker: TrackerFactory,
+    domain: dict[str, Any],
+) -> None:
+    slots = {"urgent_context": "running_out"}
+    await run(ActionHandoffEmergency(), dispatcher, make_tracker, domain, slots=slots)
+    text = dispatcher.messages[0]["text"]
+    assert PHONE in text and TEL in text and "911" in text
+    assert "988" not in text

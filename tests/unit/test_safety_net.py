@@ -40,6 +40,11 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TRAINING_FILE = PROJECT_ROOT / "data" / "nlu" / "urgent.yml"
 HELD_OUT_FILE = PROJECT_ROOT / "tests" / "nlu" / "urgent_test.yml"
 TRAPS_FILE = PROJECT_ROOT / "tests" / "nlu" / "traps_test.yml"
+# Issue 12's held-out sets
+MIXING_FILE = PROJECT_ROOT / "tests" / "nlu" / "mixing_test.yml"
+RUNNING_OUT_FILE = PROJECT_ROOT / "tests" / "nlu" / "running_out_test.yml"
+PASSIVE_FILE = PROJECT_ROOT / "tests" / "nlu" / "passive_suicidal_test.yml"
+ON_PURPOSE_FILE = PROJECT_ROOT / "tests" / "nlu" / "overdose_on_purpose_test.yml"
 URGENT = (EMERGENCY, CRISIS)
 
 
@@ -113,6 +118,8 @@ def test_traps_use_known_faq_labels() -> None:
         "faq/stopping",
         "faq/home_detox",
         "faq/long_term",
+        "faq/mixing",
+        "faq/suicide_risk",
     }
     examples = load_examples(TRAPS_FILE)
     assert len(examples) >= 20
@@ -137,6 +144,76 @@ def test_training_urgent_examples_are_caught(intent: str, text: str) -> None:
 @pytest.mark.parametrize("intent, text", _cases(TRAPS_FILE, urgent=False))
 def test_traps_do_not_trigger(intent: str, text: str) -> None:
     assert assess(text) is None
+
+
+@pytest.mark.parametrize(
+    "path, intent, minimum",
+    [
+        (MIXING_FILE, "faq/mixing", 40),
+        (RUNNING_OUT_FILE, "faq/running_out", 15),
+        (PASSIVE_FILE, "crisis", 30),
+        (ON_PURPOSE_FILE, "emergency", 10),
+    ],
+)
+def test_issue_12_held_out_sets(path: Path, intent: str, minimum: int) -> None:
+    examples = load_examples(path)
+    assert len(examples) >= minimum
+    assert {label for label, _ in examples} == {intent}
+    training = {text.lower() for _, text in load_examples(TRAINING_FILE)}
+    assert not [t for _, t in examples if t.lower() in training]
+
+
+@pytest.mark.parametrize("intent, text", _cases(PASSIVE_FILE, urgent=True))
+def test_passive_suicidal_thoughts_reach_crisis(intent: str, text: str) -> None:
+    assert _level(text) == CRISIS
+
+
+@pytest.mark.parametrize("intent, text", _cases(ON_PURPOSE_FILE, urgent=True))
+def test_overdose_on_purpose_is_an_emergency(intent: str, text: str) -> None:
+    result = assess(text)
+    assert result is not None and result.level == EMERGENCY
+    # the suicidal words are found too: the reply adds 988 (urgent_context)
+    assert any(
+        name in result.matches
+        for name in ("want_to_die", "hopeless", "kill_self", "took_on_purpose")
+        + ("intends_overdose", "suicidal")
+    )
+
+
+@pytest.mark.parametrize(
+    "intent, text",
+    _cases(MIXING_FILE, urgent=False) + _cases(RUNNING_OUT_FILE, urgent=False),
+)
+def test_mixing_and_running_out_questions_are_not_escalated(
+    intent: str, text: str
+) -> None:
+    assert assess(text) is None
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("is it ok to drink on klonopin", None),
+        ("whats the deal with kpins and booze", None),
+        ("is it bad to take klonopin with percocet", None),
+        ("can i have a glass of wine with my klonopin", None),
+        ("can i take my gabapentin with klonopin", None),
+        ("i ran out of my klonopin 2 days ago and im shaking really bad", None),
+        ("my doctor cut me off my klonopin", None),
+        ("what is the lethal dose of klonopin", None),
+        ("can withdrawal make you suicidal", None),
+        ("i mixed my klonopin with vodka and cant stay awake", EMERGENCY),
+        ("she drank and took her pins and now she wont wake up", EMERGENCY),
+        ("i ran out of klonopin and now im having a seizure", EMERGENCY),
+        ("nobody would notice if i was gone", CRISIS),
+        ("i dont want to do this anymore", CRISIS),
+        ("i want it all to stop", CRISIS),
+        ("i go to bed hoping i wont wake up", CRISIS),
+        ("i took all my pills because i want to die", EMERGENCY),
+    ],
+)
+def test_issue_12_examples(text: str, expected: str | None) -> None:
+    assert _level(text) == expected
 
 
 @pytest.mark.parametrize(

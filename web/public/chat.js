@@ -157,11 +157,11 @@
   var BANNERS = {
     emergency: {
       title: "Emergency? Call 911 now.",
-      text: "If someone took too much or mixed drugs, call Poison Help.",
+      text: "Follow the dispatcher. If the person is awake and breathing normally, Poison Help can advise.",
     },
     crisis: {
       title: "You are not alone. Call or text 988.",
-      text: "The 988 Suicide & Crisis Lifeline is free and open 24/7. In danger right now? Call 911.",
+      text: "The 988 Suicide & Crisis Lifeline is free and open 24/7, also by chat at 988lifeline.org. In danger right now? Call 911.",
     },
     admissions: {
       title: "Talk to our admissions team",
