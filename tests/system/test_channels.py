@@ -45,7 +45,9 @@ pytestmark = pytest.mark.system
 
 def faq_start(topic: str) -> str:
     data = yaml.safe_load((ROOT / "data" / "responses" / "faq.yml").read_text())
-    return " ".join(str(data["responses"][f"utter_faq/{topic}"][0]["text"]).split()[:8])
+    # the first line only: a list answer's items are on lines of their own
+    first = str(data["responses"][f"utter_faq/{topic}"][0]["text"]).splitlines()[0]
+    return " ".join(first.split()[:8])
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:

@@ -31,7 +31,8 @@ def answer_start(topic: str) -> str:
     """The first words of an FAQ answer, as the widget shows them."""
     data = yaml.safe_load((ROOT / "data" / "responses" / "faq.yml").read_text())
     text = str(data["responses"][f"utter_faq/{topic}"][0]["text"])
-    return " ".join(text.split()[:8])
+    # the first line only: a list answer's items are on lines of their own
+    return " ".join(text.splitlines()[0].split()[:8])
 
 
 @pytest.fixture(scope="module")
