@@ -32,6 +32,8 @@ from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 
+from rasa_server.identity import namespace_message
+
 logger = logging.getLogger(__name__)
 
 RECENT_SECONDS = 600.0
@@ -96,6 +98,7 @@ async def deliver(
     other than a duplicate propagate (the channel answers 500, and the
     platform's redelivery is then handled).
     """
+    namespace_message(message)  # each channel's own conversations (identity.py)
     if not platform_id:
         await on_new_message(message)
         return True

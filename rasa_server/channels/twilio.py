@@ -39,6 +39,7 @@ from rasa_server.channels.base import (
 )
 from rasa_server.channels.payloads import guard
 from rasa_server.dedupe import deliver
+from rasa_server.identity import conversation_id
 
 logger = logging.getLogger(__name__)
 
@@ -176,7 +177,10 @@ class TwilioSmsInput(TwilioInput):
             text = text.replace("¡", "@")
             if text.strip().rstrip(".").isdigit():  # only a number can answer buttons
                 text = resolve_numbered_reply(
-                    text, await conversation_events(request, sender)
+                    text,
+                    await conversation_events(
+                        request, conversation_id(self.name(), sender)
+                    ),
                 )
             text = guard(text)
             out_channel = self.get_output_channel()

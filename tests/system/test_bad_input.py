@@ -67,7 +67,7 @@ def slots_set(stack: dict[str, Any], sender: str) -> list[tuple[str, Any]]:
     with sqlite3.connect(stack["tmp"] / "tracker.sqlite3") as conn:
         rows = conn.execute(
             "SELECT data FROM events WHERE sender_id = ? AND type_name = 'slot'",
-            (sender,),
+            ("rest:" + sender,),  # the REST channel's namespace (identity.py)
         ).fetchall()
     return [(json.loads(d)["name"], json.loads(d)["value"]) for (d,) in rows]
 
@@ -97,7 +97,7 @@ def test_a_typed_intent_no_button_offers_is_read_as_text(stack: dict[str, Any]) 
     with sqlite3.connect(stack["tmp"] / "tracker.sqlite3") as conn:
         (data,) = conn.execute(
             "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'",
-            (sender,),
+            ("rest:" + sender,),
         ).fetchone()
     assert (
         json.loads(data)["text"] == "nlu_fallback"
