@@ -234,6 +234,11 @@ def _mask_form_slots(text: str) -> str:
     return text
 
 
+def mask_contacts(text: str) -> str:
+    """Phone numbers and e-mail addresses in ``text``, masked."""
+    return _PHONE.sub(_mask_phone, EMAIL_RE.sub(EMAIL_MASK, text))
+
+
 def redact(text: str) -> str:
     """Mask phone numbers, e-mail addresses, the callback form's answers,
     remembered names and phrases, and credentials in URLs in ``text``."""
