@@ -75,14 +75,48 @@ _QUOTED_VALUE = [
 ]
 
 # A digit, then at least six more digits, each optionally preceded by up to three
-# separator characters: "(213) 555-0142", "+1 213.555.0142", "2135550142".
-_PHONE = re.compile(r"\+?\(?\d(?:[\s().\-/]{0,3}\d){6,}")
-# ...but not a decimal such as a confidence (0.9898443222045898) in Rasa's logs.
-_DECIMAL = re.compile(r"\d{1,3}\.\d{5,}")
+# separator characters: "(213) 555-0142", "+1 213.555.0142", "2135550142",
+# "213_555_0142", "213,555,0142".
+_PHONE = re.compile(r"\+?\(?\d(?:[\s().\-/_,]{0,3}\d){6,}")
+# ...but not a decimal such as a confidence (0.9898443222045898) in Rasa's logs
+# ("213.5550142" is a phone number: seven digits after the point).
+_DECIMAL = re.compile(r"[01]\.\d{5,}|\d{1,3}\.\d{8,}")
+# Digits written as words: seven or more of them ("two one three five five five
+# zero one four two", "2 1 3 five five five ...").
+_DIGIT_WORD = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|\d)"
+_PHONE_WORDS = re.compile(
+    r"(?<![\w-])" + _DIGIT_WORD + r"(?:[\s,.\-]{1,3}" + _DIGIT_WORD + r"){6,}(?![\w-])",
+    re.IGNORECASE,
+)
+# "jane at example dot com", "jane (at) example (dot) org", "jane[at]example.com"
+EMAIL_WORDS_RE = re.compile(
+    r"[\w.+-]+\s*(?:\(at\)|\[at\]|\{at\}|\s+at\s+)\s*[\w-]+"
+    r"(?:\s*(?:\(dot\)|\[dot\]|\{dot\}|\s+dot\s+|\.)\s*[a-z]{2,})+\b",
+    re.IGNORECASE,
+)
+_TLD_WORD = re.compile(r"(?:\(dot\)|\[dot\]|\{dot\}|\sdot\s)", re.IGNORECASE)
 
 
 def _mask_phone(match: re.Match[str]) -> str:
     return match.group(0) if _DECIMAL.fullmatch(match.group(0)) else PHONE_MASK
+
+
+def _mask_phone_words(match: re.Match[str]) -> str:
+    # at least one digit written as a word (seven bare digits are _PHONE's)
+    return (
+        PHONE_MASK
+        if re.search(r"[a-z]", match.group(0), re.IGNORECASE)
+        else match.group(0)
+    )
+
+
+def _mask_email_words(match: re.Match[str]) -> str:
+    text = match.group(0)
+    spelled = _TLD_WORD.search(text) or re.search(r"\(at\)|\[at\]|\{at\}", text)
+    mail_domain = re.search(
+        r"\.(?:com|org|net|edu|gov|us|io|co|info|me|uk)$", text, re.I
+    )
+    return EMAIL_MASK if spelled or mail_domain else text
 
 
 class _Remembered:
@@ -235,8 +269,10 @@ def _mask_form_slots(text: str) -> str:
 
 
 def mask_contacts(text: str) -> str:
-    """Phone numbers and e-mail addresses in ``text``, masked."""
-    return _PHONE.sub(_mask_phone, EMAIL_RE.sub(EMAIL_MASK, text))
+    """Phone numbers and e-mail addresses in ``text``, masked, in every
+    spelling this module knows (digits as words, "jane at example dot com")."""
+    text = EMAIL_WORDS_RE.sub(_mask_email_words, EMAIL_RE.sub(EMAIL_MASK, text))
+    return _PHONE_WORDS.sub(_mask_phone_words, _PHONE.sub(_mask_phone, text))
 
 
 def redact(text: str) -> str:
@@ -244,8 +280,7 @@ def redact(text: str) -> str:
     remembered names and phrases, and credentials in URLs in ``text``."""
     text = _mask_form_slots(text)
     text = _URL_SECRET.sub(r"\1" + SECRET_MASK, text)
-    text = EMAIL_RE.sub(EMAIL_MASK, text)
-    text = _PHONE.sub(_mask_phone, text)
+    text = mask_contacts(text)
     conversation, answer, answer_mask = _current.get()
     if answer is not None:
         text = answer.sub(answer_mask, text)

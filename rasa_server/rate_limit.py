@@ -8,25 +8,27 @@ evenly over the minute. ``0`` turns a limit off. A message over a limit is not
 handled: the REST channel answers ``429`` with ``Retry-After``, the widget gets
 a message saying when to try again.
 
-The counts live in each Rasa worker process (no I/O per message), so with
-``SANIC_WORKERS`` workers or several servers a client may get up to that many
-times the limit; a load balancer's own limit is the place for a hard cap
-(docs/security.md). Behind a proxy, the client address is the proxy's unless
+The counts live in memory shared by the server's worker processes
+(``SANIC_WORKERS``; no I/O per message); with several servers behind a load
+balancer each server counts on its own, and the balancer's own limit is the
+place for a hard cap (docs/security.md). Behind a proxy, the client address is the proxy's unless
 Sanic is told to trust its ``X-Forwarded-For`` (``SANIC_PROXIES_COUNT`` /
 ``SANIC_REAL_IP_HEADER``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
-import threading
+import mmap
+import multiprocessing
+import struct
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 
 DEFAULT_PER_CONVERSATION = 30
 DEFAULT_PER_ADDRESS = 300
-MAX_KEYS = 100_000
+SLOTS = 65_536  # buckets per limit (1.5 MiB each)
 WINDOW_SECONDS = 60.0
 
 
@@ -48,36 +50,48 @@ def _limit(env: Mapping[str, str], key: str, default: int) -> int:
 
 
 class Buckets:
-    """Token buckets of ``per_minute`` messages, one per key, LRU-bounded."""
+    """Token buckets of ``per_minute`` messages, one per key.
+
+    The buckets live in an anonymous shared memory map created before Sanic
+    forks its worker processes (``SANIC_WORKERS``), so every worker of a server
+    counts against the same buckets. A fixed table of ``slots`` entries indexed
+    by a hash of the key: a key that lands on a slot held by another key takes
+    it over (the other key starts afresh), so memory stays fixed whatever the
+    number of clients.
+    """
+
+    _SLOT = struct.Struct("<Qdd")  # key hash, tokens, last refill (monotonic s)
 
     def __init__(
         self,
         per_minute: int,
         clock: Callable[[], float] = time.monotonic,
-        max_keys: int = MAX_KEYS,
+        slots: int = SLOTS,
     ) -> None:
         self.capacity = float(per_minute)
         self.rate = per_minute / WINDOW_SECONDS
-        self.clock, self.max_keys = clock, max_keys
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
-        self._lock = threading.Lock()
+        self.clock, self.slots = clock, slots
+        self._memory = mmap.mmap(-1, self._SLOT.size * slots)  # shared on fork
+        self._lock = multiprocessing.get_context("fork").Lock()
 
     def take(self, key: str) -> float:
         """0 when ``key`` may send now (one token taken); else seconds to wait."""
         if self.capacity <= 0:
             return 0.0
+        digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+        tag = int.from_bytes(digest, "little") | 1  # 0 marks a free slot
+        offset = (tag % self.slots) * self._SLOT.size
         now = self.clock()
         with self._lock:
-            tokens, last = self._buckets.pop(key, (self.capacity, now))
-            tokens = min(self.capacity, tokens + (now - last) * self.rate)
+            held, tokens, last = self._SLOT.unpack_from(self._memory, offset)
+            if held != tag:
+                tokens, last = self.capacity, now
+            tokens = min(self.capacity, tokens + max(0.0, now - last) * self.rate)
             if tokens >= 1:
-                self._buckets[key] = (tokens - 1, now)
-                wait = 0.0
+                tokens, wait = tokens - 1, 0.0
             else:
-                self._buckets[key] = (tokens, now)
                 wait = (1 - tokens) / self.rate
-            while len(self._buckets) > self.max_keys:
-                self._buckets.popitem(last=False)
+            self._SLOT.pack_into(self._memory, offset, tag, tokens, now)
         return wait
 
 

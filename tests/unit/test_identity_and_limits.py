@@ -182,3 +182,17 @@ def test_cors_star_is_not_expanded_by_the_shell(tmp_path: Path) -> None:
         text = (ROOT / launcher).read_text()
         assert '--cors "${cors_origins[@]}"' in text
         assert "${CORS_ORIGINS//" not in text
+
+
+def test_worker_processes_share_the_buckets() -> None:
+    import multiprocessing
+
+    buckets = Buckets(5)
+    context = multiprocessing.get_context("fork")  # as Sanic starts its workers
+    workers = [context.Process(target=buckets.take, args=("rest:a",)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert buckets.take("rest:a") == 0.0  # the fifth
+    assert buckets.take("rest:a") > 0  # the sixth: the workers' four counted
