@@ -48,10 +48,16 @@ OUT = ROOT / "var" / "review"
 # "my name is X": X is a name whatever it looks like
 STRONG_INTRO_RE = re.compile(
     r"\b(?:my name is|my name's|name is|i am called|im called|i'm called|"
-    r"call me|called|named)\s+$"
+    r"call me)\s+$"
 )
 # "I'm X", "this is X": X is a name only if it looks like one
 WEAK_INTRO_RE = re.compile(r"\b(?:i'm|i’m|im|i am|this is|it's|it is)\s+$")
+# "my son X", "my wife X": X is a name if it looks like one
+RELATION_RE = re.compile(
+    r"\b(?:my|our|his|her)\s+(?:son|daughter|wife|husband|partner|brother|sister|"
+    r"mom|mum|mother|dad|father|friend|boyfriend|girlfriend|fiance|fiancee|"
+    r"aunt|uncle|cousin|niece|nephew|grandson|granddaughter|child|kid)\s+$"
+)
 # words after an intro that are not names ("call me at ...", "I'm a ...")
 STOP_AFTER_INTRO = {"at", "on", "back", "a", "an", "the", "by", "when", "if",
                     "please", "asap", "now", "later", "tomorrow", "today"}  # fmt: skip
@@ -93,11 +99,20 @@ class Review:
 # --------------------------------------------------------------------------- masking
 
 
+# First names common among visitors today that the 1990 US census lists miss.
+EXTRA_FIRST_NAMES = {
+    "aaliyah", "aarav", "aiden", "amir", "ananya", "arjun", "ayesha", "brayden",
+    "deshawn", "destiny", "fatima", "hassan", "imani", "jayden", "kayden",
+    "keisha", "khalid", "liam", "mohammed", "muhammad", "nevaeh", "priya",
+    "rahul", "santiago", "sofia", "yusuf", "zainab", "ximena", "mateo",
+}  # fmt: skip
+
+
 def first_names() -> set[str]:
     import names  # US census first names, shipped as data files in the package
 
     folder = Path(names.__file__).parent
-    found: set[str] = set()
+    found: set[str] = set(EXTRA_FIRST_NAMES)
     for name in ("dist.male.first", "dist.female.first"):
         for line in (folder / name).read_text().splitlines():
             if line.strip():
@@ -154,12 +169,16 @@ class Masker:
             lower = word.lower().strip("'’-")
             before = text[: match.start()].lower()
             strong = STRONG_INTRO_RE.search(before) is not None
-            weak = WEAK_INTRO_RE.search(before) is not None
+            weak = (
+                WEAK_INTRO_RE.search(before) is not None
+                or RELATION_RE.search(before) is not None
+            )
             if word == "name" and text[match.start() - 1 : match.start()] == "[":
                 continue  # a mask already there
             masked[i] = (
                 lower in personal
-                or (strong and lower not in STOP_AFTER_INTRO)
+                or (strong and lower not in STOP_AFTER_INTRO
+                    and (self._unknown(lower) or lower in self.names))
                 or (weak and (word[:1].isupper() or lower in self.names)
                     and self._unknown(lower))
                 or (lower in self.names and self._unknown(lower))
