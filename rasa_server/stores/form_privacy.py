@@ -7,8 +7,9 @@ handoff store (``actions/store.py``). The conversation store keeps, of it:
   questions: masked when it is stored (``[name]``, ``[phone]``,
   ``[callback answer]``), in the text and in the parse data; the form does not
   need it again (the validated value is in the slot);
-- the slots ``callback_name``, ``callback_phone``, ``callback_time``: as they
-  are while the form runs (each later step and the action server read them from
+- the slots ``callback_name``, ``callback_phone``, ``callback_time``: a value
+  replaced in the same turn (the raw text the form extracted, before its
+  validator's value) masked at once; the latest value as it is while the form runs (each later step and the action server read them from
   the stored conversation), then masked, with every bot message that repeats
   them ("Thank you, Jane ... at (213) 555-0142"), as soon as the form ends
   (submitted, declined, cancelled): the rows already stored are rewritten.
@@ -109,12 +110,30 @@ def masked_new_events(
     after all of them (``ended``: the form stopped among the new ones)."""
     state = FormState()
     out: list[dict[str, Any]] = []
+    # the index of the last event that sets each form slot: an earlier value
+    # (the raw text the form extracted before its validator replaced it) is
+    # not needed by anyone and is stored masked
+    last_set = {
+        event.get("name"): index
+        for index, event in enumerate(events)
+        if event.get("event") == "slot" and event.get("name") in MASKS
+    }
     for index, event in enumerate(events):
         mask = state.answer_mask() if event.get("event") == "user" else None
         if index == stored:
             state.ended = False  # only an end among the new events counts
         if index >= stored:
-            out.append(mask_user(event, mask) if mask else event)
+            superseded = (
+                event.get("event") == "slot"
+                and event.get("name") in MASKS
+                and last_set.get(event.get("name")) != index
+            )
+            if mask:
+                out.append(mask_user(event, mask))
+            elif superseded:
+                out.append(mask_stored(event, set()) or event)
+            else:
+                out.append(event)
         state.see(event)
     if stored >= len(events):
         state.ended = False

@@ -49,7 +49,9 @@ def turns() -> list[list[Any]]:
          ActionExecuted("action_listen"), user("can someone call me back"),
          ActiveLoop("callback_form"), SlotSet("requested_slot", "callback_name"),
          BotUttered("What name should we use?")],
-        [user(f"my name is {NAME} {LONG}"), SlotSet("callback_name", NAME),
+        [user(f"my name is {NAME} {LONG}"),
+         SlotSet("callback_name", f"my name is {NAME} {LONG}"),  # extracted, raw
+         SlotSet("callback_name", NAME),  # the validator's value
          SlotSet("requested_slot", "callback_phone"), BotUttered("Your phone?")],
         [user("(213) 555-0166"), SlotSet("callback_phone", PHONE),
          SlotSet("requested_slot", "callback_time"), BotUttered("Best time?")],
