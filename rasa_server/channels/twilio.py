@@ -155,6 +155,20 @@ class TwilioSmsInput(TwilioInput):
     ) -> Blueprint:
         if self.missing:
             return not_configured(self.name(), self.missing)
+        if not self.webhook_url:
+            # Twilio signs the public URL it calls; behind a proxy or load
+            # balancer (https ended there, another host or port) the URL this
+            # server sees differs, and every message would get 403 silently.
+            logger.warning(
+                "The %s channel has no webhook_url (%s): signatures are checked "
+                "against the URL each request arrives at, so behind a proxy every "
+                "message will be refused (403). Set it to the exact public URL "
+                "registered with Twilio.",
+                self.name(),
+                "TWILIO_SMS_WEBHOOK_URL"
+                if self.name() == "twilio"
+                else "TWILIO_WHATSAPP_WEBHOOK_URL",
+            )
         blueprint = Blueprint(f"{self.name()}_webhook", url_prefix=None)
 
         @blueprint.route("/", methods=["GET"])
