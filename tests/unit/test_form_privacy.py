@@ -69,6 +69,12 @@ async def test_answers_are_masked_and_the_running_form_keeps_its_slots(
     tmp_path: Path,
 ) -> None:
     store = LeanSQLTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "t.db"))
+    await check_form_privacy(store)
+
+
+async def check_form_privacy(store: LeanSQLTrackerStore) -> None:
+    """The callback form turn by turn through ``store``, then what it holds
+    (also run on PostgreSQL by tests/integration)."""
     tracker = DialogueStateTracker("rest:v", DOMAIN.slots)
     for number, turn in enumerate(turns()):
         tracker = await store.retrieve("rest:v") or tracker
