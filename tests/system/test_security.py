@@ -215,3 +215,25 @@ def test_4000_character_form_answers_neither_stall_nor_stay_in_the_store(
     started = time.monotonic()
     assert bot.say("after-long-answers", "what is klonopin")
     assert time.monotonic() - started < 10
+
+
+def test_socketio_text_is_cleaned_like_rest_text(stack: dict[str, Any]) -> None:
+    port = int(stack["env"]["RASA_PORT"])
+    dirty = "what is\u202e klon\x00opin\u200b"
+    session = asyncio.run(web_session(port, None, [{"message": dirty}]))
+    assert user_texts(stack, "web:" + session) == ["what is klonopin"]
+
+
+def test_rest_metadata_and_request_size_are_limited(stack: dict[str, Any]) -> None:
+    auth = {"Authorization": f"Bearer {REST_TOKEN}"}
+    base = {"sender": "meta", "message": "hi"}
+    assert raw_post(stack, {**base, "metadata": {"page": "/klonopin"}}, auth) == 200
+    assert raw_post(stack, {**base, "metadata": {"x": "y" * 5000}}, auth) == 413
+    assert raw_post(stack, {**base, "metadata": ["not", "an", "object"]}, auth) == 400
+    assert raw_post(stack, {**base, "padding": "z" * 100_000}, auth) == 413
+    # over Sanic's own limit (1 MB; its default is 100 MB): refused before parsing
+    try:
+        status = raw_post(stack, {**base, "metadata": {"x": "y" * 2_000_000}}, auth)
+    except (ConnectionError, urllib.error.URLError):
+        status = 413  # Sanic may close the connection while the body is sent
+    assert status == 413
