@@ -136,6 +136,7 @@ def test_a_forged_or_altered_web_session_starts_a_new_conversation(
 
 def test_a_flood_gets_429_and_others_are_still_answered(stack: dict[str, Any]) -> None:
     bot, statuses, retry = stack["bot"], [], None
+    started = time.monotonic()
     for number in range(45):
         body = json.dumps({"sender": "flooder", "message": f"hi {number}"}).encode()
         request = urllib.request.Request(
@@ -150,9 +151,12 @@ def test_a_flood_gets_429_and_others_are_still_answered(stack: dict[str, Any]) -
             if error.code == 429:
                 retry = error.headers.get("Retry-After")
                 assert "retry" in json.loads(error.read())["error"].lower()
-    assert statuses.count(200) <= 31 and statuses.count(429) >= 10, statuses
+    # 30 at once, then one every 2 s (RATE_LIMIT_PER_CONVERSATION's default)
+    allowed = 30 + int((time.monotonic() - started) / 2) + 1
+    assert statuses.count(200) <= allowed and statuses.count(429) >= 45 - allowed
+    assert statuses.count(429) >= 5, statuses
     assert retry is not None and int(retry) >= 1
-    assert len(user_texts(stack, "rest:flooder")) <= 31
+    assert len(user_texts(stack, "rest:flooder")) <= allowed
     # another visitor is answered as usual
     assert Bot(int(stack["env"]["RASA_PORT"])).say("after-flood", "what is klonopin")
 
