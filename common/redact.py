@@ -23,7 +23,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from re import Pattern
 from typing import Any
 
@@ -228,13 +228,23 @@ def handling(
     """Log lines in this block belong to ``conversation``; ``answer`` (the raw
     text of the message being handled, while the form asks for personal data)
     is masked in them, and forgotten afterwards."""
-    phrase = " ".join(str(answer or "").split())
-    pattern = _pattern(_variants(phrase)) if len(phrase) >= _MIN_PHRASE else None
-    token = _current.set((conversation, pattern, mask))
+    token = begin(conversation, answer, mask)
     try:
         yield
     finally:
         _current.reset(token)
+
+
+def begin(
+    conversation: str, answer: str | None = None, mask: str = ANSWER_MASK
+) -> Token[tuple[str, Pattern[str] | None, str]]:
+    """From now on in this task (a request's, an event handler's), log lines
+    belong to ``conversation`` and ``answer`` is masked in them. The Rasa
+    server calls it as each message arrives: the request's task then parses,
+    predicts, runs actions and logs for that message alone."""
+    phrase = " ".join(str(answer or "").split())
+    pattern = _pattern(_variants(phrase)) if len(phrase) >= _MIN_PHRASE else None
+    return _current.set((conversation, pattern, mask))
 
 
 def forget_names() -> None:

@@ -69,8 +69,10 @@ def install() -> None:
     @functools.wraps(original)
     async def remembering(self: Any, message: Any, tracker: Any) -> None:
         answer, mask = remember_answers(tracker, message.text)
-        with redact.handling(str(tracker.sender_id), answer, mask):
-            await original(self, message, tracker)
+        # not reset on return: the prediction loop, the actions and the reply
+        # that follow in this request's task log for this message too
+        redact.begin(str(tracker.sender_id), answer, mask)
+        await original(self, message, tracker)
 
     remembering._remembers_answers = True  # type: ignore[attr-defined]
     MessageProcessor._handle_message_with_tracker = remembering

@@ -29,7 +29,8 @@ def body(sender: Any = "bad-input", message: Any = "hi") -> bytes:
         (body(message=42), 400, "message"),
         (body(message=None), 400, "message"),
         (body(message={"text": "hi"}), 400, "message"),
-        (body(message="a" * 100_000), 413, "message: at most"),
+        (body(message="a" * 5_000), 413, "message: at most"),
+        (body(message="a" * 100_000), 413, "The body must be at most"),
     ],
 )  # fmt: skip
 def test_malformed_requests_get_a_4xx_with_a_reason(
