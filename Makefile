@@ -15,7 +15,7 @@ CODE    := rasa_server actions common tools web deploy tests
 export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help install browser nginx spacy encoder train run run-cluster shell check test lint format typecheck validate unit \
-        integration e2e nlu-gate system guide check-data ask review accept-review accept-model bench compare-pipelines lock clean
+        integration e2e nlu-gate system guide check-data ask purge review accept-review accept-model bench compare-pipelines lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -90,6 +90,9 @@ check-data: $(STAMP) ## data checks beyond rasa: topics, answers, duplicates, pa
 
 ask: train ## what the model does with one message: make ask Q="is klonopin addictive"
 	@PYTHONWARNINGS=ignore TF_CPP_MIN_LOG_LEVEL=3 $(PY) -m tools.ask "$(Q)"
+
+purge: ## delete conversations and handoffs older than RETENTION_DAYS (default 30); safe while the servers run
+	$(PY) -m tools.purge $(if $(DAYS),--days $(DAYS))
 
 review: $(STAMP) ## report on real conversations: unsure messages, topics, handoffs (var/review/)
 	$(PY) -m tools.review $(if $(DB),--db "$(DB)") $(if $(THRESHOLD),--threshold $(THRESHOLD))

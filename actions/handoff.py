@@ -185,6 +185,13 @@ def suicidal_emergency_text() -> str:
 # --------------------------------------------------------------------------- #
 
 
+def slack_escape(text: str) -> str:
+    """Text a visitor typed, safe in a Slack message: ``&``, ``<``, ``>`` escaped
+    as Slack requires, so ``<!channel>``, ``<@U123>`` and ``<https://...|here>``
+    arrive as plain characters instead of a mention or a disguised link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _notifications(
     settings: Settings, subject: str, lines: list[str]
 ) -> list[Notification]:
@@ -192,11 +199,16 @@ def _notifications(
     out: list[Notification] = []
     for channel in settings.notify_channels:
         if channel == "webhook":
+            safe = slack_escape(text)
             payload: dict[str, Any] = {
-                "text": f"{subject}\n{text}",
+                "text": f"{slack_escape(subject)}\n{safe}",
                 "blocks": [
                     {"type": "header", "text": {"type": "plain_text", "text": subject}},
-                    {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+                    # verbatim: bare URLs and channel names are not turned into links
+                    {
+                        "type": "section",
+                        "text": {"type": "mrkdwn", "text": safe, "verbatim": True},
+                    },
                 ],
             }
         else:

@@ -15,12 +15,15 @@ This is a safety net: the actions never log slot values anyway.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar, Token
 from re import Pattern
 from typing import Any
 
@@ -28,7 +31,10 @@ PHONE_MASK = "[phone]"
 NAME_MASK = "[name]"
 EMAIL_MASK = "[email]"
 ANSWER_MASK = "[callback answer]"
-_MAX_NAMES = 5000
+_MAX_CONVERSATIONS = 10_000  # conversations whose answers are remembered
+_MAX_PER_CONVERSATION = 64  # texts remembered per conversation
+_MAX_GLOBAL = 200  # texts remembered for every log line (no conversation known)
+_TTL_SECONDS = 6 * 3600.0  # a conversation's answers are forgotten after this
 _MIN_PHRASE = 4  # shorter answers ("no", "ok") would mask ordinary words
 
 EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
@@ -69,19 +75,108 @@ _QUOTED_VALUE = [
 ]
 
 # A digit, then at least six more digits, each optionally preceded by up to three
-# separator characters: "(213) 555-0142", "+1 213.555.0142", "2135550142".
-_PHONE = re.compile(r"\+?\(?\d(?:[\s().\-/]{0,3}\d){6,}")
-# ...but not a decimal such as a confidence (0.9898443222045898) in Rasa's logs.
-_DECIMAL = re.compile(r"\d{1,3}\.\d{5,}")
+# separator characters: "(213) 555-0142", "+1 213.555.0142", "2135550142",
+# "213_555_0142", "213,555,0142".
+_PHONE = re.compile(r"\+?\(?\d(?:[\s().\-/_,]{0,3}\d){6,}")
+# ...but not a decimal such as a confidence (0.9898443222045898) in Rasa's logs
+# ("213.5550142" is a phone number: seven digits after the point).
+_DECIMAL = re.compile(r"[01]\.\d{5,}|\d{1,3}\.\d{8,}")
+# Digits written as words: seven or more of them ("two one three five five five
+# zero one four two", "2 1 3 five five five ...").
+_DIGIT_WORD = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|\d)"
+_PHONE_WORDS = re.compile(
+    r"(?<![\w-])" + _DIGIT_WORD + r"(?:[\s,.\-]{1,3}" + _DIGIT_WORD + r"){6,}(?![\w-])",
+    re.IGNORECASE,
+)
+# "jane at example dot com", "jane (at) example (dot) org", "jane[at]example.com"
+EMAIL_WORDS_RE = re.compile(
+    r"[\w.+-]+\s*(?:\(at\)|\[at\]|\{at\}|\s+at\s+)\s*[\w-]+"
+    r"(?:\s*(?:\(dot\)|\[dot\]|\{dot\}|\s+dot\s+|\.)\s*[a-z]{2,})+\b",
+    re.IGNORECASE,
+)
+_TLD_WORD = re.compile(r"(?:\(dot\)|\[dot\]|\{dot\}|\sdot\s)", re.IGNORECASE)
 
 
 def _mask_phone(match: re.Match[str]) -> str:
     return match.group(0) if _DECIMAL.fullmatch(match.group(0)) else PHONE_MASK
 
 
-_names: OrderedDict[str, str] = OrderedDict()  # casefolded text -> its mask
+def _mask_phone_words(match: re.Match[str]) -> str:
+    # at least one digit written as a word (seven bare digits are _PHONE's)
+    return (
+        PHONE_MASK
+        if re.search(r"[a-z]", match.group(0), re.IGNORECASE)
+        else match.group(0)
+    )
+
+
+def _mask_email_words(match: re.Match[str]) -> str:
+    text = match.group(0)
+    spelled = _TLD_WORD.search(text) or re.search(r"\(at\)|\[at\]|\{at\}", text)
+    mail_domain = re.search(
+        r"\.(?:com|org|net|edu|gov|us|io|co|info|me|uk)$", text, re.I
+    )
+    return EMAIL_MASK if spelled or mail_domain else text
+
+
+class _Remembered:
+    """The texts to mask for one conversation: text -> mask, one pattern.
+
+    The pattern is compiled when the texts change (a validated answer), never
+    per log line; a conversation holds a handful of texts.
+    """
+
+    def __init__(self) -> None:
+        self.masks: OrderedDict[str, str] = OrderedDict()  # casefolded -> mask
+        self.pattern: Pattern[str] | None = None
+        self.expires = 0.0
+
+    def add(self, candidates: set[str], mask: str, limit: int) -> None:
+        changed = False
+        for candidate in candidates:
+            for variant in _variants(candidate):
+                key = variant.casefold()
+                if key not in self.masks or (
+                    self.masks[key] != mask and self.masks[key] != NAME_MASK
+                ):  # a name stays a name
+                    self.masks[key] = mask
+                    changed = True
+                self.masks.move_to_end(key)
+        while len(self.masks) > limit:
+            self.masks.popitem(last=False)
+            changed = True
+        if changed:
+            self.pattern = _pattern(self.masks)
+
+    def sub(self, text: str) -> str:
+        if self.pattern is None:
+            return text
+        masks = self.masks
+        return self.pattern.sub(
+            lambda m: masks.get(" ".join(m.group(0).split()).casefold(), NAME_MASK),
+            text,
+        )
+
+
+def _pattern(texts: Iterable[str]) -> Pattern[str] | None:
+    alternatives = sorted(texts, key=len, reverse=True)
+    if not alternatives:
+        return None
+    return re.compile(
+        r"(?<!\w)(?:"
+        + "|".join(re.escape(n).replace("\\ ", r"\s+") for n in alternatives)
+        + r")(?!\w)",
+        re.IGNORECASE,
+    )
+
+
+#: conversation id -> what to mask in its log lines ("" = every log line)
+_remembered: OrderedDict[str, _Remembered] = OrderedDict()
 _names_lock = threading.Lock()
-_names_pattern: Pattern[str] | None = None
+#: the conversation being handled in this task, and its current form answer
+_current: ContextVar[tuple[str, Pattern[str] | None, str]] = ContextVar(
+    "redact_current", default=("", None, ANSWER_MASK)
+)
 
 
 def _variants(text: str) -> set[str]:
@@ -90,48 +185,71 @@ def _variants(text: str) -> set[str]:
     return found | {json.dumps(v)[1:-1] for v in found}
 
 
-def _remember(candidates: set[str], mask: str) -> None:
-    global _names_pattern
+def _remember(candidates: set[str], mask: str, conversation: str | None) -> None:
+    key = _current.get()[0] if conversation is None else conversation
+    limit = _MAX_GLOBAL if not key else _MAX_PER_CONVERSATION
+    now = time.monotonic()
     with _names_lock:
-        for candidate in candidates:
-            for variant in _variants(candidate):
-                key = variant.casefold()
-                if _names.get(key) != NAME_MASK:  # a name stays a name
-                    _names[key] = mask
-                _names.move_to_end(key)
-        while len(_names) > _MAX_NAMES:
-            _names.popitem(last=False)
-        alternatives = sorted(_names, key=len, reverse=True)
-        _names_pattern = re.compile(
-            r"(?<!\w)(?:"
-            + "|".join(re.escape(n).replace("\\ ", r"\s+") for n in alternatives)
-            + r")(?!\w)",
-            re.IGNORECASE,
-        )
+        remembered = _remembered.pop(key, None) or _Remembered()
+        remembered.add(candidates, mask, limit)
+        remembered.expires = now + _TTL_SECONDS
+        _remembered[key] = remembered  # most recently used last
+        while _remembered:
+            oldest_key, oldest = next(iter(_remembered.items()))
+            if oldest.expires > now and len(_remembered) <= _MAX_CONVERSATIONS:
+                break
+            del _remembered[oldest_key]
 
 
-def remember_name(name: str | None) -> None:
-    """Mask ``name`` (and each 3+ letter part of it) in every later log line."""
+def remember_name(name: str | None, conversation: str | None = None) -> None:
+    """Mask ``name`` (and each 3+ letter part of it) in later log lines of
+    ``conversation`` (default: the one being handled; none: every log line)."""
     if not name:
         return
     candidates = {name.strip()} | {p for p in re.split(r"[\s.]+", name) if len(p) >= 3}
     candidates = {c for c in candidates if len(c) >= 2}
     if candidates:
-        _remember(candidates, NAME_MASK)
+        _remember(candidates, NAME_MASK, conversation)
 
 
-def remember_phrase(text: str | None, mask: str = ANSWER_MASK) -> None:
-    """Mask the whole of ``text`` (an answer to the callback form) from now on."""
+def remember_phrase(
+    text: str | None, mask: str = ANSWER_MASK, conversation: str | None = None
+) -> None:
+    """Mask the whole of ``text`` (a validated answer to the callback form)."""
     phrase = " ".join(str(text or "").split())
     if len(phrase) >= _MIN_PHRASE:
-        _remember({phrase}, mask)
+        _remember({phrase}, mask, conversation)
+
+
+@contextlib.contextmanager
+def handling(
+    conversation: str, answer: str | None = None, mask: str = ANSWER_MASK
+) -> Iterator[None]:
+    """Log lines in this block belong to ``conversation``; ``answer`` (the raw
+    text of the message being handled, while the form asks for personal data)
+    is masked in them, and forgotten afterwards."""
+    token = begin(conversation, answer, mask)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def begin(
+    conversation: str, answer: str | None = None, mask: str = ANSWER_MASK
+) -> Token[tuple[str, Pattern[str] | None, str]]:
+    """From now on in this task (a request's, an event handler's), log lines
+    belong to ``conversation`` and ``answer`` is masked in them. The Rasa
+    server calls it as each message arrives: the request's task then parses,
+    predicts, runs actions and logs for that message alone."""
+    phrase = " ".join(str(answer or "").split())
+    pattern = _pattern(_variants(phrase)) if len(phrase) >= _MIN_PHRASE else None
+    return _current.set((conversation, pattern, mask))
 
 
 def forget_names() -> None:
-    global _names_pattern
     with _names_lock:
-        _names.clear()
-        _names_pattern = None
+        _remembered.clear()
 
 
 def _mask_form_slots(text: str) -> str:
@@ -160,20 +278,26 @@ def _mask_form_slots(text: str) -> str:
     return text
 
 
+def mask_contacts(text: str) -> str:
+    """Phone numbers and e-mail addresses in ``text``, masked, in every
+    spelling this module knows (digits as words, "jane at example dot com")."""
+    text = EMAIL_WORDS_RE.sub(_mask_email_words, EMAIL_RE.sub(EMAIL_MASK, text))
+    return _PHONE_WORDS.sub(_mask_phone_words, _PHONE.sub(_mask_phone, text))
+
+
 def redact(text: str) -> str:
     """Mask phone numbers, e-mail addresses, the callback form's answers,
     remembered names and phrases, and credentials in URLs in ``text``."""
     text = _mask_form_slots(text)
     text = _URL_SECRET.sub(r"\1" + SECRET_MASK, text)
-    text = EMAIL_RE.sub(EMAIL_MASK, text)
-    text = _PHONE.sub(_mask_phone, text)
-    pattern = _names_pattern
-    if pattern is not None:
-        masks = _names
-        text = pattern.sub(
-            lambda m: masks.get(" ".join(m.group(0).split()).casefold(), NAME_MASK),
-            text,
-        )
+    text = mask_contacts(text)
+    conversation, answer, answer_mask = _current.get()
+    if answer is not None:
+        text = answer.sub(answer_mask, text)
+    for key in {conversation, ""}:
+        remembered = _remembered.get(key)
+        if remembered is not None:
+            text = remembered.sub(text)
     return text
 
 

@@ -37,7 +37,7 @@ wait_for "http://127.0.0.1:${ACTION_PORT}/health" action-server "${pids[0]}" 60
 
 echo "Starting the Rasa server on port ${RASA_PORT} with $model (log: ${LOG_DIR}/rasa-server.log) ..."
 .venv/bin/python -m rasa_server run --model "$model" --port "${RASA_PORT}" --endpoints "${ENDPOINTS}" \
-  --credentials credentials.yml --cors ${CORS_ORIGINS//,/ } ${api_args[@]+"${api_args[@]}"} \
+  --credentials credentials.yml --cors "${cors_origins[@]}" ${api_args[@]+"${api_args[@]}"} \
   </dev/null >"${LOG_DIR}/rasa-server.log" 2>&1 &
 pids+=($!)
 wait_for "http://127.0.0.1:${RASA_PORT}/" rasa-server "${pids[1]}" 180
@@ -51,7 +51,7 @@ cat <<MSG
 
 The assistant is running.
   Website:   open http://localhost:${WEB_PORT} in a browser and click "Questions? Chat with us"
-  REST:      curl -XPOST localhost:${RASA_PORT}/webhooks/rest/webhook -d '{"sender":"me","message":"what is klonopin"}'
+  REST:      curl -XPOST localhost:${RASA_PORT}/webhooks/rest/webhook -H "Authorization: Bearer \$(cat var/rest-token)" -d '{"sender":"me","message":"what is klonopin"}'
   Socket.IO: http://localhost:${RASA_PORT}/socket.io (for the website chat widget)
 Press Ctrl-C to stop.
 MSG

@@ -51,7 +51,7 @@ start_rasa() {  # start_rasa NUMBER
   local port=$((RASA_BACKEND_PORT + $1 - 1))
   echo "Starting Rasa server $1 on 127.0.0.1:${port} (log: ${LOG_DIR}/rasa-server-$1.log) ..."
   .venv/bin/python -m rasa_server run --model "$model" --interface 127.0.0.1 --port "$port" \
-    --endpoints "${ENDPOINTS}" --credentials credentials.yml --cors ${CORS_ORIGINS//,/ } \
+    --endpoints "${ENDPOINTS}" --credentials credentials.yml --cors "${cors_origins[@]}" \
     </dev/null >"${LOG_DIR}/rasa-server-$1.log" 2>&1 &
   pids+=($!)
   rasa_pids[$1]=$!
@@ -85,7 +85,7 @@ cat <<MSG
 
 The assistant is running on ${RASA_SERVERS} Rasa server(s) (${backends[*]}) behind nginx.
   Website:   open http://localhost:${WEB_PORT} in a browser and click "Questions? Chat with us"
-  REST:      curl -XPOST localhost:${RASA_PORT}/webhooks/rest/webhook -d '{"sender":"me","message":"what is klonopin"}'
+  REST:      curl -XPOST localhost:${RASA_PORT}/webhooks/rest/webhook -H "Authorization: Bearer \$(cat var/rest-token)" -d '{"sender":"me","message":"what is klonopin"}'
   Socket.IO: http://localhost:${RASA_PORT}/socket.io (sticky: one browser, one server)
   Which server answered each request: ${LOG_DIR}/nginx-access.log (upstream=...)
 Press Ctrl-C to stop.

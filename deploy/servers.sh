@@ -10,8 +10,18 @@ export ACTION_PORT="${ACTION_PORT:-5055}"
 export ACTION_SERVER_URL="${ACTION_SERVER_URL:-http://127.0.0.1:${ACTION_PORT}/webhook}"
 # The shared secret between the Rasa server(s) and the action server.
 export ACTION_SERVER_TOKEN="${ACTION_SERVER_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')}"
+# The key that signs the website's session ids (rasa_server/identity.py): one per
+# run unless set (then widget sessions end with the run). Several Rasa servers
+# behind one load balancer must share it.
+export WEB_SESSION_SECRET="${WEB_SESSION_SECRET:-$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')}"
+# The REST channel's token (trusted server-side clients; the widget does not use
+# REST): one per run unless set, written to var/rest-token for local tools.
+export REST_API_TOKEN="${REST_API_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')}"
 export WEB_PORT="${WEB_PORT:-8080}"
 export CORS_ORIGINS="${CORS_ORIGINS:-http://localhost:${WEB_PORT},http://127.0.0.1:${WEB_PORT}}"
+# The origins as separate words for `--cors "${cors_origins[@]}"`, split on commas
+# only: an unquoted expansion would let the shell turn '*' into file names.
+IFS=',' read -r -a cors_origins <<<"${CORS_ORIGINS// /}"
 # credentials.yml reads every channel's keys from the environment; a channel whose
 # keys are empty stays off (its webhook answers 503), so unset keys become empty.
 for key in $(grep -oE '\$\{[A-Z0-9_]+\}' credentials.yml | tr -d '${}' | sort -u); do
@@ -25,6 +35,7 @@ export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 LOG_DIR="${LOG_DIR:-results/logs}"
 export LOG_LEVEL="${LOG_LEVEL:-INFO}"
 mkdir -p var "$LOG_DIR"
+(umask 077 && printf '%s\n' "$REST_API_TOKEN" >var/rest-token)
 
 # model_for TARGET: the trained model for the current data, in $model, or exit
 # saying to run `make train` (or TARGET, which trains).

@@ -19,9 +19,42 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Any
 
 from rasa_server import settings as settings_module
 from rasa_server.settings import MIN_API_TOKEN_CHARS, ServerSettings
+
+MIN_JWT_SECRET_CHARS = 32
+#: Sanic's largest request (its own default is 100 MB); the REST channel's
+#: bodies are far smaller (rasa_server/channels/rest.py)
+REQUEST_MAX_BYTES = 1_000_000
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def interface(argv: list[str]) -> str:
+    """The address Rasa will listen on (``-i`` / ``--interface``, default 0.0.0.0)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("-i", "--interface", default="0.0.0.0")  # noqa: S104
+    known, _ = parser.parse_known_args(argv)
+    return str(known.interface)
+
+
+def prepare_environment(argv: list[str], env: dict[str, str] | Any) -> None:
+    """What the channels read, set before Rasa starts its worker processes.
+
+    - ``WEB_SESSION_SECRET``: made per run when unset (rasa_server/identity.py);
+    - ``RASA_BOUND_TO_LOOPBACK``: lets the REST channel answer without
+      ``REST_API_TOKEN`` only on a loopback-bound server;
+    - ``SANIC_REQUEST_MAX_SIZE``: 1 MB unless set (Sanic's default is 100 MB).
+    """
+    from rasa_server.identity import LOOPBACK_ENV, ensure_session_secret
+    from rasa_server.rate_limit import check_settings
+
+    ensure_session_secret(env)
+    env[LOOPBACK_ENV] = "1" if interface(argv) in LOOPBACK else "0"
+    env.setdefault("SANIC_REQUEST_MAX_SIZE", str(REQUEST_MAX_BYTES))
+    check_settings(env)
+
 
 COMMANDS = ("run", "shell")
 
@@ -49,6 +82,12 @@ def api_arguments(argv: list[str], settings: ServerSettings) -> list[str]:
             "conversation, the model) to anyone who can reach the port. Set "
             "RASA_API_TOKEN, or pass --auth-token or --jwt-secret as well."
         )
+    jwt_secret = (known.jwt_secret or "").strip()
+    if jwt_secret and len(jwt_secret) < MIN_JWT_SECRET_CHARS:
+        raise ValueError(
+            f"Refusing to start: the JWT secret must be at least "
+            f"{MIN_JWT_SECRET_CHARS} characters (a short one can be guessed)."
+        )
     if token and len(token) < MIN_API_TOKEN_CHARS:
         raise ValueError(
             f"Refusing to start: the API token must be at least "
@@ -72,6 +111,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         settings = settings_module.load(os.environ)
         args = api_arguments(args, settings)
+        prepare_environment(args, os.environ)
         patches.apply(settings)
     except (settings_module.SettingsError, ValueError, patches.WrongRasaVersion) as e:
         print(e, file=sys.stderr)

@@ -9,8 +9,9 @@ the platform's id of the message (Twilio's ``MessageSid``, Telegram's
 redelivery is dropped, answered 200 by the channel and not answered to the
 visitor, when
 
-- this process has the same message in hand or handled it a short while ago
-  (:data:`RECENT`, no I/O), or
+- this process handled the same (channel, message id) within about 24 hours
+  (:data:`RECENT`, no I/O), or has it in hand: then the redelivery waits for
+  the first attempt's outcome and is handled if that attempt failed, or
 - the conversation already holds a user event with that id: checked by
   :func:`install_guard`'s hook in Rasa's message processor, on the tracker Rasa
   loads anyway, inside the conversation lock - so it also holds when the
@@ -22,6 +23,7 @@ visitor, when
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import threading
@@ -32,10 +34,12 @@ from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 
+from rasa_server.identity import namespace_message
+
 logger = logging.getLogger(__name__)
 
-RECENT_SECONDS = 600.0
-RECENT_MAX = 20_000
+RECENT_SECONDS = 24 * 3600.0  # platforms retry for hours (Twilio, Messenger)
+RECENT_MAX = 100_000
 MAX_ID_CHARS = 128
 
 
@@ -55,6 +59,7 @@ class RecentMessages:
         self.ttl, self.max_size, self.clock = ttl, max_size, clock
         self._seen: OrderedDict[tuple[str, ...], float] = OrderedDict()
         self._lock = threading.Lock()
+        self._in_flight: dict[tuple[str, ...], asyncio.Future[bool]] = {}
 
     def claim(self, key: tuple[str, ...]) -> bool:
         """True for the first delivery of ``key``; False while it is recent."""
@@ -74,6 +79,25 @@ class RecentMessages:
         """Forget ``key`` (its handling failed: a redelivery must be handled)."""
         with self._lock:
             self._seen.pop(key, None)
+
+    # A delivery in hand: a redelivery that arrives meanwhile waits for its
+    # outcome (handled: dropped; failed: handled itself) instead of being
+    # dropped at once and lost if the first attempt fails.
+    def in_flight(self, key: tuple[str, ...]) -> asyncio.Future[bool] | None:
+        return self._in_flight.get(key)
+
+    def start(self, key: tuple[str, ...]) -> asyncio.Future[bool]:
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._in_flight[key] = future
+        return future
+
+    def finish(
+        self, key: tuple[str, ...], future: asyncio.Future[bool], ok: bool
+    ) -> None:
+        if self._in_flight.get(key) is future:
+            del self._in_flight[key]
+        if not future.done():
+            future.set_result(ok)
 
 
 RECENT = RecentMessages()
@@ -96,17 +120,28 @@ async def deliver(
     other than a duplicate propagate (the channel answers 500, and the
     platform's redelivery is then handled).
     """
+    namespace_message(message)  # each channel's own conversations (identity.py)
     if not platform_id:
         await on_new_message(message)
         return True
     key = message_key(message)
+    while (first := recent.in_flight(key)) is not None:
+        if await asyncio.shield(first):
+            logger.info(
+                "Dropped a redelivered %s message (id %s): handled meanwhile",
+                message.input_channel,
+                message.message_id,
+            )
+            return False
+        # the first attempt failed (and released the id): this one is handled
     if not recent.claim(key):
         logger.info(
-            "Dropped a redelivered %s message (id %s): it is being or was handled",
+            "Dropped a redelivered %s message (id %s): it was handled",
             message.input_channel,
             message.message_id,
         )
         return False
+    attempt = recent.start(key)
     try:
         await on_new_message(message)
     except DuplicateMessage:
@@ -115,21 +150,29 @@ async def deliver(
             message.input_channel,
             message.message_id,
         )
+        recent.finish(key, attempt, True)
         return False
     except BaseException:
         recent.release(key)
+        recent.finish(key, attempt, False)
         raise
+    recent.finish(key, attempt, True)
     return True
 
 
-def has_message(events: Iterable[Any], message_id: str | None) -> bool:
-    """Whether a user event among ``events`` carries ``message_id``."""
+def has_message(
+    events: Iterable[Any], message_id: str | None, channel: str | None = None
+) -> bool:
+    """Whether a user event among ``events`` carries ``message_id`` (from
+    ``channel``, when given: the key is the channel and the message id)."""
     from rasa.shared.core.events import UserUttered
 
     if not message_id:
         return False
     return any(
-        isinstance(event, UserUttered) and event.message_id == message_id
+        isinstance(event, UserUttered)
+        and event.message_id == message_id
+        and (channel is None or event.input_channel in (None, channel))
         for event in events
     )
 
@@ -149,7 +192,7 @@ def install_guard() -> None:
 
     @functools.wraps(original)
     async def guarded(self: Any, message: UserMessage, tracker: Any) -> None:
-        if has_message(tracker.events, message.message_id):
+        if has_message(tracker.events, message.message_id, message.input_channel):
             raise DuplicateMessage(message.message_id)
         await original(self, message, tracker)
 

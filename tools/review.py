@@ -45,10 +45,22 @@ from common.redact import redact as mask_phones
 DEFAULT_THRESHOLD = 0.7
 GROUP_SIMILARITY = 0.45
 OUT = ROOT / "var" / "review"
-NAME_INTRO_RE = re.compile(
-    r"\b(my name is|my name's|name is|this is|call me|i am called|im called|i'm called)\s+([^\W\d_]+)",
-    re.IGNORECASE,
+# "my name is X": X is a name whatever it looks like
+STRONG_INTRO_RE = re.compile(
+    r"\b(?:my name is|my name's|name is|i am called|im called|i'm called|"
+    r"call me)\s+$"
 )
+# "I'm X", "this is X": X is a name only if it looks like one
+WEAK_INTRO_RE = re.compile(r"\b(?:i'm|i’m|im|i am|this is|it's|it is)\s+$")
+# "my son X", "my wife X": X is a name if it looks like one
+RELATION_RE = re.compile(
+    r"\b(?:my|our|his|her)\s+(?:son|daughter|wife|husband|partner|brother|sister|"
+    r"mom|mum|mother|dad|father|friend|boyfriend|girlfriend|fiance|fiancee|"
+    r"aunt|uncle|cousin|niece|nephew|grandson|granddaughter|child|kid)\s+$"
+)
+# words after an intro that are not names ("call me at ...", "I'm a ...")
+STOP_AFTER_INTRO = {"at", "on", "back", "a", "an", "the", "by", "when", "if",
+                    "please", "asap", "now", "later", "tomorrow", "today"}  # fmt: skip
 WORD_RE = re.compile(r"[^\W\d_][^\W\d_'’-]*")
 ALWAYS_KEEP = {
     "i",
@@ -87,11 +99,20 @@ class Review:
 # --------------------------------------------------------------------------- masking
 
 
+# First names common among visitors today that the 1990 US census lists miss.
+EXTRA_FIRST_NAMES = {
+    "aaliyah", "aarav", "aiden", "amir", "ananya", "arjun", "ayesha", "brayden",
+    "deshawn", "destiny", "fatima", "hassan", "imani", "jayden", "kayden",
+    "keisha", "khalid", "liam", "mohammed", "muhammad", "nevaeh", "priya",
+    "rahul", "santiago", "sofia", "yusuf", "zainab", "ximena", "mateo",
+}  # fmt: skip
+
+
 def first_names() -> set[str]:
     import names  # US census first names, shipped as data files in the package
 
     folder = Path(names.__file__).parent
-    found: set[str] = set()
+    found: set[str] = set(EXTRA_FIRST_NAMES)
     for name in ("dist.male.first", "dist.female.first"):
         for line in (folder / name).read_text().splitlines():
             if line.strip():
@@ -113,43 +134,70 @@ def vocabulary(root: Path = ROOT) -> set[str]:
 
 
 class Masker:
+    """Masks personal data by context, not by capital letters.
+
+    A name is masked where the context says it is one: after "my name is",
+    "call me", "I'm", "this is" (the last ones only before a capitalised word
+    or a first name outside the assistant's vocabulary), the callback form's
+    answers of the conversation, a first name from the US census list that is
+    not a word the assistant uses, and the word after a masked name unless it
+    is a word the assistant uses (a surname: "my son john smith"). Phone
+    numbers and e-mail addresses in every spelling ``common/redact.py`` knows.
+    A question in Title Case or capitals stays readable.
+    """
+
     def __init__(self, known_words: set[str], names: set[str]) -> None:
         self.known = known_words | ALWAYS_KEEP
         self.names = names
 
+    def _unknown(self, lower: str) -> bool:
+        return lower not in self.known
+
     def __call__(self, text: str, conversation_names: Iterable[str] = ()) -> str:
         text = mask_phones(text)
         text = EMAIL_RE.sub("[email]", text)
-        text = NAME_INTRO_RE.sub(lambda m: f"{m.group(1)} [name]", text)
         personal = {
             part.lower()
             for name in conversation_names
             for part in re.split(r"[\s.]+", name)
             if len(part) >= 2
         }
-        out: list[str] = []
-        last = 0
-        for match in WORD_RE.finditer(text):
+        words = list(WORD_RE.finditer(text))
+        masked = [False] * len(words)
+        for i, match in enumerate(words):
             word = match.group(0)
             lower = word.lower().strip("'’-")
-            start_of_sentence = (
-                not text[: match.start()].strip()
-                or text[: match.start()].rstrip()[-1:] in ".!?"
+            before = text[: match.start()].lower()
+            strong = STRONG_INTRO_RE.search(before) is not None
+            weak = (
+                WEAK_INTRO_RE.search(before) is not None
+                or RELATION_RE.search(before) is not None
             )
-            is_name = (
+            if word == "name" and text[match.start() - 1 : match.start()] == "[":
+                continue  # a mask already there
+            masked[i] = (
                 lower in personal
-                or (lower in self.names and lower not in self.known)
-                or (
-                    word[:1].isupper()
-                    and not start_of_sentence
-                    and lower not in self.known
-                )
-            )
+                or (strong and lower not in STOP_AFTER_INTRO
+                    and (self._unknown(lower) or lower in self.names))
+                or (weak and (word[:1].isupper() or lower in self.names)
+                    and self._unknown(lower))
+                or (lower in self.names and self._unknown(lower))
+                or (i > 0 and masked[i - 1] and self._unknown(lower)
+                    and _adjacent(text, words[i - 1], match))
+            )  # fmt: skip
+        out: list[str] = []
+        last = 0
+        for i, match in enumerate(words):
             out.append(text[last : match.start()])
-            out.append("[name]" if is_name and word != "[name]" else word)
+            out.append("[name]" if masked[i] else match.group(0))
             last = match.end()
         out.append(text[last:])
         return "".join(out)
+
+
+def _adjacent(text: str, first: re.Match[str], second: re.Match[str]) -> bool:
+    """Two words with only spaces between them (a first name and a surname)."""
+    return not text[first.end() : second.start()].strip()
 
 
 # --------------------------------------------------------------------------- reading

@@ -211,7 +211,10 @@ class MessengerInput(FacebookInput):
         if not header or "=" not in header:
             return False
         expected = hmac.new(self.fb_secret.encode(), request.body, method).hexdigest()
-        return hmac.compare_digest(header.split("=", 1)[1], expected)
+        # as bytes: compare_digest refuses a str with non-ASCII characters
+        # (a TypeError, which was a 500 for a forged header)
+        given = header.split("=", 1)[1].encode("utf-8", "surrogateescape")
+        return hmac.compare_digest(given, expected.encode())
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]

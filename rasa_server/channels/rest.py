@@ -8,11 +8,18 @@ Bad requests get a 4xx and a reason in JSON (``{"error": "..."}``) instead of a
 500 or, for a missing sender, a reply in a conversation shared by everyone
 (Rasa's channel uses the sender "default"). Control characters are removed; an
 empty message gets a short answer; payloads go through ``channels.payloads.guard``.
+
+The channel is for trusted server-side clients (the widget uses socket.io):
+every request needs ``Authorization: Bearer <REST_API_TOKEN>`` (401 without),
+unless the token is unset and the server is bound to loopback; with neither,
+the channel answers 503. Its conversations are ``rest:<sender>``
+(``rasa_server/identity.py``), so no sender reaches another channel's.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -25,6 +32,8 @@ from sanic.response import HTTPResponse
 
 from rasa_server.channels.payloads import guard
 from rasa_server.dedupe import MAX_ID_CHARS, deliver
+from rasa_server.identity import REST_TOKEN_ENV, conversation_id, rest_allowed
+from rasa_server.rate_limit import RateLimiter
 from rasa_server.stores.tracker_guard import TrackerStoreUnavailable
 
 MAX_MESSAGE_CHARS = 4000
@@ -33,6 +42,21 @@ CONTROL = re.compile(
     r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]"
 )
 EMPTY_REPLY = "I didn't get a message. Please type your question."
+
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_METADATA_BYTES = 4096
+
+
+def small_metadata(metadata: Any) -> dict[str, Any] | None:
+    """``metadata`` if it is a JSON object of at most 4 KiB, else None."""
+    if not isinstance(metadata, dict):
+        return None
+    try:
+        size = len(json.dumps(metadata).encode())
+    except (TypeError, ValueError):
+        return None
+    return metadata if size <= MAX_METADATA_BYTES else None
 
 
 def error(status: int, reason: str) -> HTTPResponse:
@@ -55,6 +79,7 @@ class RestChannel(RestInput):
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
         blueprint = Blueprint("custom_webhook_RestChannel", url_prefix=None)
+        self.limiter = RateLimiter.from_env(os.environ)
 
         @blueprint.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -70,6 +95,17 @@ class RestChannel(RestInput):
 
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            allowed = rest_allowed(request.headers.get("authorization"))
+            if allowed is None:
+                return error(
+                    503,
+                    "The REST channel is for trusted server-side clients: set "
+                    f"{REST_TOKEN_ENV}, or bind the server to 127.0.0.1",
+                )
+            if not allowed:
+                return error(401, "Authorization: Bearer <REST_API_TOKEN> required")
+            if len(request.body or b"") > MAX_BODY_BYTES:
+                return error(413, f"The body must be at most {MAX_BODY_BYTES} bytes")
             try:
                 body = json.loads(request.body or b"")
             except (ValueError, UnicodeDecodeError):
@@ -103,8 +139,27 @@ class RestChannel(RestInput):
                     400,
                     f"message_id: optional, a non-empty string of at most {MAX_ID_CHARS} characters",
                 )
+            metadata = body.get("metadata")
+            if metadata is not None and small_metadata(metadata) is None:
+                return error(
+                    413 if isinstance(metadata, dict) else 400,
+                    f"metadata: optional, a JSON object of at most {MAX_METADATA_BYTES} bytes",
+                )
             text = clean(message)
             sender = clean(sender).strip()
+            wait = self.limiter.check(
+                conversation_id(self.name(), sender),
+                request.remote_addr or request.ip or "unknown",
+            )
+            if wait:
+                return response.json(
+                    {
+                        "error": f"Too many messages: retry in {wait} s",
+                        "retry_after": wait,
+                    },
+                    status=429,
+                    headers={"Retry-After": str(wait)},
+                )
             if not text.strip():
                 return response.json([{"recipient_id": sender, "text": EMPTY_REPLY}])
             collector = CollectingOutputChannel()
@@ -114,6 +169,8 @@ class RestChannel(RestInput):
             )  # fmt: skip
             if not await deliver(on_new_message, user_message, message_id is not None):
                 return response.json([])  # a repeated message_id: answered before
+            for reply in collector.messages:  # the client's own id, not rest:<id>
+                reply["recipient_id"] = sender
             return response.json(collector.messages)
 
         return blueprint

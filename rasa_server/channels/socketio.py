@@ -10,6 +10,11 @@
   joins its session's room, and with ``session_persistence`` no reply arrives.
 - A malformed ``user_uttered`` event (not an object, no text, text too long) is
   answered with a clear message instead of an exception in the server log.
+- Session ids are issued and signed by the server (``rasa_server/identity.py``);
+  a made-up or altered one starts a new conversation, and a socket writes only
+  into its own session's conversation (``web:<session id>``).
+- Text is cleaned as the REST channel's is; metadata is size-limited; each
+  conversation and client address is rate-limited (``rasa_server/rate_limit.py``).
 - While the conversation store is away the visitor gets the agent's apology
   (with 911 / 988, ``rasa_server/stores/tracker_guard.py``), and no traceback is logged.
 """
@@ -19,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -28,6 +32,14 @@ from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
 from rasa_server.channels.payloads import guard
+from rasa_server.channels.rest import clean, small_metadata
+from rasa_server.identity import (
+    conversation_id,
+    issue_session,
+    namespace_message,
+    valid_session,
+)
+from rasa_server.rate_limit import RateLimiter, limit_text
 from rasa_server.stores.tracker_guard import TrackerStoreUnavailable
 
 logger = logging.getLogger(__name__)
@@ -70,15 +82,29 @@ class WebChatInput(SocketIOInput):
         assert sio is not None  # set by SocketIOInput.blueprint
         sio.eio.cors_allowed_origins = allowed_origins(os.environ.get("CORS_ORIGINS"))
 
-        async def session_request(sid: str, data: Any) -> None:
-            requested = data.get("session_id") if isinstance(data, dict) else None
-            valid = isinstance(requested, str) and 0 < len(requested) <= 128
-            session_id = requested if valid else uuid.uuid4().hex
+        sessions: dict[str, str] = {}  # socket id -> its confirmed session id
+
+        async def confirm(sid: str, session_id: str) -> None:
+            sessions[sid] = session_id
             if self.session_persistence:
                 await sio.enter_room(sid, session_id, namespace=self.namespace)
             await sio.emit(
                 "session_confirm", session_id, room=sid, namespace=self.namespace
             )
+
+        def signed_or_new(requested: Any) -> str:
+            return str(requested) if valid_session(requested) else issue_session()
+
+        async def session_request(sid: str, data: Any) -> None:
+            # Only a session id this server signed is continued; a made-up or
+            # altered one gets a new conversation (rasa_server/identity.py).
+            requested = data.get("session_id") if isinstance(data, dict) else None
+            if requested and not valid_session(requested):
+                logger.info("Refused a web session id the server did not issue")
+            await confirm(sid, signed_or_new(requested))
+
+        async def disconnect(sid: str) -> None:
+            sessions.pop(sid, None)
 
         async def handle_message(sid: str, data: Any) -> None:
             output = WebChatOutput(sio, self.bot_message_evt)
@@ -89,20 +115,28 @@ class WebChatInput(SocketIOInput):
                     room=sid,
                 )
                 return
-            session_id = data.get("session_id")
-            if self.session_persistence and not (
-                isinstance(session_id, str) and 0 < len(session_id) <= 128
-            ):
-                await sio.emit(
-                    self.bot_message_evt,
-                    {
-                        "text": "Sorry, this chat lost its session. Please reload the page."
-                    },
-                    room=sid,
+            # The socket's own session; a message naming another one (or a
+            # socket that never asked for one) cannot pick whose conversation it
+            # writes into: an id this server did not sign starts a new one.
+            session_id = sessions.get(sid)
+            if session_id is None:
+                session_id = signed_or_new(data.get("session_id"))
+                await confirm(sid, session_id)
+            elif data.get("session_id") not in (None, session_id):
+                logger.info("Ignored a session id other than the socket's own")
+            sender_id: str = session_id if self.session_persistence else sid
+            limited = limiter.check(
+                conversation_id(self.name(), sender_id), client_address(sid)
+            )
+            if limited:
+                await output.send_text_message(sender_id, limit_text(limited))
+                await output.send_custom_json(
+                    sender_id, {"rate_limited": {"retry_after": limited}}
                 )
                 return
-            sender_id = session_id if self.session_persistence else sid
             text = data.get("message")
+            if isinstance(text, str):
+                text = clean(text)  # as the REST channel does
             if not isinstance(text, str) or not text.strip():
                 await output.send_text_message(
                     sender_id, "I didn't get a message. Please type your question."
@@ -120,15 +154,28 @@ class WebChatInput(SocketIOInput):
             # the agent logged it
             with contextlib.suppress(TrackerStoreUnavailable):
                 await on_new_message(
-                    UserMessage(
-                        guard(text),
-                        output,
-                        sender_id,
-                        input_channel=self.name(),
-                        metadata=metadata if isinstance(metadata, dict) else None,
+                    namespace_message(
+                        UserMessage(
+                            guard(text),
+                            output,
+                            sender_id,
+                            input_channel=self.name(),
+                            metadata=small_metadata(metadata),
+                        )
                     )
                 )
 
+        def client_address(sid: str) -> str:
+            try:
+                environ = sio.get_environ(sid, namespace=self.namespace) or {}
+            except Exception:
+                return "unknown"
+            request = environ.get("sanic.request")
+            ip = getattr(request, "remote_addr", "") or getattr(request, "ip", "")
+            return str(ip or environ.get("REMOTE_ADDR") or "unknown")
+
+        limiter = RateLimiter.from_env(os.environ)
         sio.on("session_request", session_request, namespace=self.namespace)
+        sio.on("disconnect", disconnect, namespace=self.namespace)
         sio.on(self.user_message_evt, handle_message, namespace=self.namespace)
         return blueprint

@@ -39,6 +39,7 @@ from rasa_server.channels.base import (
 )
 from rasa_server.channels.payloads import guard
 from rasa_server.dedupe import deliver
+from rasa_server.identity import conversation_id
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +155,20 @@ class TwilioSmsInput(TwilioInput):
     ) -> Blueprint:
         if self.missing:
             return not_configured(self.name(), self.missing)
+        if not self.webhook_url:
+            # Twilio signs the public URL it calls; behind a proxy or load
+            # balancer (https ended there, another host or port) the URL this
+            # server sees differs, and every message would get 403 silently.
+            logger.warning(
+                "The %s channel has no webhook_url (%s): signatures are checked "
+                "against the URL each request arrives at, so behind a proxy every "
+                "message will be refused (403). Set it to the exact public URL "
+                "registered with Twilio.",
+                self.name(),
+                "TWILIO_SMS_WEBHOOK_URL"
+                if self.name() == "twilio"
+                else "TWILIO_WHATSAPP_WEBHOOK_URL",
+            )
         blueprint = Blueprint(f"{self.name()}_webhook", url_prefix=None)
 
         @blueprint.route("/", methods=["GET"])
@@ -176,7 +191,10 @@ class TwilioSmsInput(TwilioInput):
             text = text.replace("¡", "@")
             if text.strip().rstrip(".").isdigit():  # only a number can answer buttons
                 text = resolve_numbered_reply(
-                    text, await conversation_events(request, sender)
+                    text,
+                    await conversation_events(
+                        request, conversation_id(self.name(), sender)
+                    ),
                 )
             text = guard(text)
             out_channel = self.get_output_channel()

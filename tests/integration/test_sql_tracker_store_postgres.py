@@ -53,3 +53,42 @@ async def test_the_same_rows_and_trackers_as_rasa_s_store_on_postgresql(
     lean_store = store(databases[1], LeanSQLTrackerStore)
     assert await run(store=lean_store) == expected
     lean_store.engine.dispose()
+
+
+async def test_the_callback_form_is_stored_masked_on_postgresql(
+    databases: list[str],
+) -> None:
+    from tests.unit.test_form_privacy import DOMAIN as FORM_DOMAIN
+    from tests.unit.test_form_privacy import check_form_privacy
+
+    url = sa.engine.make_url(POSTGRES_URL)
+    lean = LeanSQLTrackerStore(FORM_DOMAIN, dialect="postgresql", host=url.host,
+                               port=url.port, db=databases[0], username=url.username,
+                               password=url.password)  # fmt: skip
+    await check_form_privacy(lean)
+    lean.engine.dispose()
+
+
+async def test_purge_on_postgresql(databases: list[str]) -> None:
+    import time
+
+    from tests.unit.test_purge import save
+    from tools import purge
+
+    url = sa.engine.make_url(POSTGRES_URL)
+    lean = store(databases[0], LeanSQLTrackerStore)
+    assert isinstance(lean, LeanSQLTrackerStore)
+    now = time.time()
+    await save(lean, "rest:old", now - 40 * 86400)
+    await save(lean, "rest:new", now)
+    lean.engine.dispose()
+    database_url = url.set(database=databases[0]).render_as_string(hide_password=False)
+    done = purge.purge_conversations(database_url, now - 30 * 86400)
+    assert done.conversations == 1
+    engine = sa.create_engine(database_url)
+    with engine.connect() as conn:
+        left = {
+            s for (s,) in conn.execute(sa.text("SELECT DISTINCT sender_id FROM events"))
+        }
+    engine.dispose()
+    assert left == {"rest:new"}

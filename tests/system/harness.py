@@ -1,4 +1,5 @@
 """Starting the real servers for system tests, as `make run` does."""
+
 from __future__ import annotations
 
 import contextlib
@@ -31,16 +32,24 @@ def port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+#: the REST channel's token in system tests (base_env sets REST_API_TOKEN)
+REST_TOKEN = "system-test-rest-token-0123456789"
+
+
 class Bot:
-    def __init__(self, port: int, timeout: float = 60) -> None:
+    def __init__(
+        self, port: int, timeout: float = 60, token: str | None = REST_TOKEN
+    ) -> None:
         self.url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
         self.timeout = timeout
+        self.token = token
 
     def post(self, body: bytes) -> tuple[int, Any]:
         """Any body; (status, decoded JSON) also for 4xx answers."""
-        request = urllib.request.Request(
-            self.url, data=body, headers={"Content-Type": "application/json"}
-        )
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        request = urllib.request.Request(self.url, data=body, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return response.status, json.loads(response.read())
@@ -104,6 +113,10 @@ def base_env(tmp: Path) -> dict[str, str]:
         HANDOFF_DB_URL=f"sqlite:///{tmp / 'handoffs.sqlite3'}",
         WEB_PORT=str(free_port()),
         ACTION_SERVER_TOKEN="system-test-shared-secret",
+        REST_API_TOKEN=REST_TOKEN,
+        # every test client is 127.0.0.1; the per-address limit is tested on its
+        # own (test_security.py), the per-conversation one stays at its default
+        RATE_LIMIT_PER_ADDRESS="0",
     )
     return env
 

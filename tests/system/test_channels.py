@@ -60,7 +60,8 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
 
 
 def stored_message_ids(stack: dict[str, Any], sender: str) -> list[str]:
-    """The message ids of the conversation's stored user events (TRACKER_DB)."""
+    """The message ids of the conversation's stored user events (TRACKER_DB);
+    ``sender`` is the conversation id, with its channel's prefix (identity.py)."""
     with sqlite3.connect(stack["tmp"] / "tracker.sqlite3") as conn:
         rows = conn.execute(
             "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'",
@@ -387,7 +388,7 @@ def test_a_redelivered_twilio_sms_is_answered_and_stored_once(
     time.sleep(1)
     assert fake.since(again, "/2010-04-01/") == []
     assert [c.fields["To"] for c in first] == [phone]
-    assert stored_message_ids(stack, phone) == [form["MessageSid"]]
+    assert stored_message_ids(stack, "sms:" + phone) == [form["MessageSid"]]
 
 
 def test_a_redelivered_telegram_update_is_answered_and_stored_once(
@@ -403,7 +404,7 @@ def test_a_redelivered_telegram_update_is_answered_and_stored_once(
     assert telegram_post(stack, update)[0] == 200
     time.sleep(1)
     assert fake.since(again, "/bot") == []
-    assert stored_message_ids(stack, "4545") == [str(update["update_id"])]
+    assert stored_message_ids(stack, "telegram:4545") == [str(update["update_id"])]
 
 
 def test_a_redelivered_messenger_message_is_answered_and_stored_once(
@@ -425,7 +426,7 @@ def test_a_redelivered_messenger_message_is_answered_and_stored_once(
     # stored conversation, under the conversation lock, after the indicator.
     assert sent_messages(fake.since(again, "/me/messages")) == [], "no reply"
     mid = event["entry"][0]["messaging"][0]["message"]["mid"]
-    assert stored_message_ids(stack, "psid-dup") == [mid]
+    assert stored_message_ids(stack, "messenger:psid-dup") == [mid]
 
 
 def test_a_slack_retry_of_an_event_is_answered_once(stack: dict[str, Any]) -> None:
@@ -440,7 +441,7 @@ def test_a_slack_retry_of_an_event_is_answered_once(stack: dict[str, Any]) -> No
     time.sleep(1)
     assert len(fake.since(mark, "/chat.postMessage")) == 1
     assert reply.fields["text"].startswith(faq_start("what_is"))
-    assert stored_message_ids(stack, "U300") == [event["event_id"]]
+    assert stored_message_ids(stack, "slack:U300") == [event["event_id"]]
 
 
 def rest_body(sender: str, message: str, message_id: Any) -> bytes:
@@ -462,11 +463,14 @@ def test_rest_a_repeated_message_id_is_answered_and_stored_once(
     assert replies[0] == [] and replies[1], both
     assert replies[1][0]["text"].startswith(faq_start("what_is"))
     assert bot.post(body) == (200, [])
-    assert stored_message_ids(stack, sender) == ["client-msg-1"]
+    assert stored_message_ids(stack, "rest:" + sender) == ["client-msg-1"]
     # another id in the same conversation is a new message
     status, more = bot.post(rest_body(sender, "what is klonopin", "client-msg-2"))
     assert status == 200 and more
-    assert stored_message_ids(stack, sender) == ["client-msg-1", "client-msg-2"]
+    assert stored_message_ids(stack, "rest:" + sender) == [
+        "client-msg-1",
+        "client-msg-2",
+    ]
 
 
 @pytest.mark.parametrize("message_id", ["", "x" * 129, 42, ["a"]])

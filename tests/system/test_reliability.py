@@ -147,7 +147,7 @@ def pg_events(engine: sa.engine.Engine, sender: str) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         rows = conn.execute(
             sa.text("SELECT data FROM events WHERE sender_id = :s ORDER BY id"),
-            {"s": sender},
+            {"s": "rest:" + sender},  # the REST channel's namespace (identity.py)
         ).fetchall()
     return [json.loads(data) for (data,) in rows]
 
@@ -229,7 +229,8 @@ class SqliteServer:
     def events(self, sender: str) -> list[dict[str, Any]]:
         with sqlite3.connect(self.env["TRACKER_DB"]) as conn:
             rows = conn.execute(
-                "SELECT data FROM events WHERE sender_id = ? ORDER BY id", (sender,)
+                "SELECT data FROM events WHERE sender_id = ? ORDER BY id",
+                ("rest:" + sender,),
             ).fetchall()
         return [json.loads(data) for (data,) in rows]
 

@@ -95,7 +95,7 @@ def test_callback_request_is_stored_before_it_is_confirmed(
     db = servers["tmp"] / "handoffs.sqlite3"
     with sqlite3.connect(db) as conn:
         rows = conn.execute(
-            "SELECT * FROM handoffs WHERE conversation_id = ?", (sender,)
+            "SELECT * FROM handoffs WHERE conversation_id = ?", ("rest:" + sender,)
         ).fetchall()
     assert rows, "the callback request was not stored"
     assert "+12135550199" in repr(rows)

@@ -87,10 +87,12 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
 
 
 def events(cluster: dict[str, Any], sender: str) -> list[dict[str, Any]]:
+    """The stored events of ``sender`` (a REST sender, or ``web:<session>``)."""
+    conversation = sender if sender.startswith("web:") else "rest:" + sender
     with cluster["db"].connect() as conn:
         rows = conn.execute(
             sa.text("SELECT data FROM events WHERE sender_id = :s ORDER BY id"),
-            {"s": sender},
+            {"s": conversation},
         ).fetchall()
     return [json.loads(data) for (data,) in rows]
 
@@ -247,7 +249,10 @@ async def polling_conversation(port: int, turns: list[tuple[str, str]]) -> str:
     client = socketio.AsyncClient(reconnection=False)
     confirmed = asyncio.Event()
     replies: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    client.on("session_confirm", lambda _session: confirmed.set())
+    issued: list[str] = []
+    client.on(
+        "session_confirm", lambda session: (issued.append(session), confirmed.set())
+    )
     client.on("bot_uttered", replies.put_nowait)
     await client.connect(
         f"http://127.0.0.1:{port}", transports=["polling"], wait_timeout=10
@@ -256,6 +261,7 @@ async def polling_conversation(port: int, turns: list[tuple[str, str]]) -> str:
     try:
         await client.emit("session_request", {"session_id": session})
         await asyncio.wait_for(confirmed.wait(), 10)
+        session = issued[-1]  # the server's signed id (rasa_server/identity.py)
         for message, expected in turns:
             await client.emit(
                 "user_uttered", {"message": message, "session_id": session}
@@ -282,7 +288,7 @@ async def websocket_conversation(port: int, turns: list[tuple[str, str]]) -> str
         async def emit(name: str, data: dict[str, Any]) -> None:
             await ws.send("42" + json.dumps([name, data]))
 
-        async def until(name: str, expected: str = "") -> None:
+        async def until(name: str, expected: str = "") -> Any:
             while True:
                 packet = await asyncio.wait_for(ws.recv(), 30)
                 if packet == "2":
@@ -291,12 +297,12 @@ async def websocket_conversation(port: int, turns: list[tuple[str, str]]) -> str
                     event, data = json.loads(packet[2:])[:2]
                     text = data.get("text", "") if isinstance(data, dict) else ""
                     if event == name and expected in text.lower():
-                        return
+                        return data
 
         assert str(await ws.recv()).startswith("0")  # engine.io's open packet
         await ws.send("40")
         await emit("session_request", {"session_id": session})
-        await until("session_confirm")
+        session = await until("session_confirm")  # the server's signed id
         for message, expected in turns:
             await emit("user_uttered", {"message": message, "session_id": session})
             await until("bot_uttered", expected)
@@ -319,5 +325,7 @@ async def test_socketio_through_the_load_balancer_sticks_to_one_server(
     assert {r["status"] for r in requests} <= {"200", "101", "499"}, requests
     assert [r["status"] for r in requests].count("101") == 1
     for session in (polling, websocket):
-        said = [e["text"] for e in events(cluster, session) if e["event"] == "user"]
+        said = [
+            e["text"] for e in events(cluster, "web:" + session) if e["event"] == "user"
+        ]
         assert said == [message for message, _ in turns]

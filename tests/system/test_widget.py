@@ -5,6 +5,7 @@ it serves on WEB_PORT. Screenshots of every step go to results/browser/.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -111,15 +112,20 @@ def test_desktop_conversation_buttons_banner_and_reload(
     assert poison.get_attribute("href") == "tel:+18002221222"
     shot(page, "desktop-05-emergency-banner")
 
-    # reload: the conversation, the open panel and the banner are still there
-    count = bot_messages(page).count()
+    # the tab keeps only the server-signed session id, never what was said
+    stored = page.evaluate("JSON.stringify(Object.assign({}, window.sessionStorage))")
+    saved = json.loads(json.loads(stored)["dcla-chat-v2"])
+    assert list(saved) == ["sessionId"] and "." in saved["sessionId"], stored
+    assert "vodka" not in stored and "klonopin" not in stored.lower()
+    # reload: what was said is gone with the page; the conversation goes on
     page.reload()
-    expect(page.locator("#chat-panel")).to_be_visible()
-    expect(bot_messages(page)).to_have_count(count)
-    expect(page.get_by_role("alert")).to_contain_text("Call 911")
+    page.get_by_role("button", name="Open chat with our assistant").click()
+    expect(bot_messages(page)).to_have_count(0)
     # and the server still knows the conversation (same session): it answers on
     send(page, "what is clonazepam")
     wait_for_bot_text(page, answer_start("what_is"))
+    again = page.evaluate("window.sessionStorage.getItem('dcla-chat-v2')")
+    assert json.loads(again) == saved
     shot(page, "desktop-06-after-reload")
     assert not errors, errors
     context.close()

@@ -173,3 +173,62 @@ async def test_the_processor_refuses_a_message_its_conversation_holds() -> None:
             FakeProcessor(), again, conversation
         )
     assert list(conversation.events) == before, "nothing added for the duplicate"
+
+
+async def test_an_in_flight_redelivery_waits_and_is_handled_if_the_first_fails(
+    recent: dedupe.RecentMessages,
+) -> None:
+    import asyncio
+
+    started, release = asyncio.Event(), asyncio.Event()
+    calls: list[str] = []
+
+    async def slow_then_failing(m: UserMessage) -> None:
+        calls.append("first")
+        started.set()
+        await release.wait()
+        raise RuntimeError("the store went away")
+
+    async def working(m: UserMessage) -> None:
+        calls.append("retry")
+
+    first = asyncio.create_task(
+        dedupe.deliver(slow_then_failing, message("SM7"), recent=recent)
+    )
+    await started.wait()
+    retry = asyncio.create_task(dedupe.deliver(working, message("SM7"), recent=recent))
+    await asyncio.sleep(0.05)
+    assert not retry.done(), "the redelivery waits for the first attempt"
+    release.set()
+    with pytest.raises(RuntimeError):
+        await first
+    assert await retry is True
+    assert calls == ["first", "retry"]
+
+
+async def test_an_in_flight_redelivery_is_dropped_when_the_first_succeeds(
+    recent: dedupe.RecentMessages,
+) -> None:
+    import asyncio
+
+    release = asyncio.Event()
+    calls: list[str] = []
+
+    async def slow(m: UserMessage) -> None:
+        calls.append(m.message_id)
+        await release.wait()
+
+    first = asyncio.create_task(dedupe.deliver(slow, message("SM8"), recent=recent))
+    await asyncio.sleep(0.01)
+    retry = asyncio.create_task(dedupe.deliver(slow, message("SM8"), recent=recent))
+    await asyncio.sleep(0.01)
+    release.set()
+    assert await first is True and await retry is False
+    assert calls == ["SM8"]
+
+
+def test_seen_ids_are_kept_about_a_day_and_compared_with_their_channel() -> None:
+    assert 20 * 3600 <= dedupe.RECENT_SECONDS <= 48 * 3600
+    events = tracker(UserUttered("hi", message_id="M1", input_channel="rest")).events
+    assert dedupe.has_message(events, "M1", "rest")
+    assert not dedupe.has_message(events, "M1", "telegram")

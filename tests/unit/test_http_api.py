@@ -44,7 +44,7 @@ def test_a_short_environment_token_is_refused() -> None:
     [
         ["--enable-api", "--auth-token", TOKEN],
         ["--enable-api", "-t", TOKEN],
-        ["--enable-api", "--jwt-secret", "jwt-secret"],
+        ["--enable-api", "--jwt-secret", "a-jwt-secret-of-at-least-32-characters"],
     ],
 )
 def test_an_api_with_a_token_or_jwt_is_passed_on_unchanged(extra: list[str]) -> None:

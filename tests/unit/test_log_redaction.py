@@ -99,12 +99,23 @@ def form_tracker(requested: str, **slots: str) -> DialogueStateTracker:
 
 def test_answers_to_the_form_and_the_slots_held_are_remembered() -> None:
     tracker = form_tracker("callback_time", callback_name=NAME)
-    log_redaction.remember_answers(tracker, WHEN)
-    masked = redact.redact(f"user text: {WHEN} | thank you, {NAME}; Zelda again")
+    answer, mask = log_redaction.remember_answers(tracker, WHEN)
+    with redact.handling("c1", answer, mask):
+        masked = redact.redact(f"user text: {WHEN} | thank you, {NAME}; Zelda again")
     assert masked == "user text: [callback answer] | thank you, [name]; [name] again"
+    # the validated name stays masked in that conversation's later lines only
+    with redact.handling("c1"):
+        assert redact.redact(f"thank you, {NAME}") == "thank you, [name]"
+    with redact.handling("someone-else"):
+        assert redact.redact(f"thank you, {NAME}") == f"thank you, {NAME}"
 
-    log_redaction.remember_answers(form_tracker("callback_name"), "it's Ann Lee")
-    assert redact.redact("user text: it's Ann Lee |") == "user text: [name] |"
+    answer, mask = log_redaction.remember_answers(
+        form_tracker("callback_name"), "it's Ann Lee"
+    )
+    with redact.handling("c1", answer, mask):
+        assert redact.redact("user text: it's Ann Lee |") == "user text: [name] |"
+    # a raw answer is masked while its message is handled, never remembered
+    assert redact.redact("user text: it's Ann Lee |") == "user text: it's Ann Lee |"
 
 
 def test_messages_outside_the_form_are_not_remembered() -> None:
@@ -135,24 +146,36 @@ class FakeProcessor:
         return None
 
 
+class LoggingProcessor(FakeProcessor):
+    """Logs, while the message is handled, what Rasa logs at DEBUG."""
+
+    def _log_slots(self, tracker: DialogueStateTracker) -> None:
+        logging.getLogger("rasa.core.processor").debug(PARSE_LINE)
+        logging.getLogger("rasa.core.processor").debug(
+            "text=%r from %s, mail %s", f"my name is {NAME}", "+13105550177", EMAIL
+        )
+        logging.getLogger("rasa.core.policies").debug("user text: my name is %s", NAME)
+
+
 @pytest.mark.usefixtures("installed")
 async def test_installed_every_record_is_masked(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     tracker = form_tracker("callback_name")
+    entity = {
+        "entity": "unused",
+        "value": "x",
+        "start": 0,
+        "end": 1,
+    }  # Rasa then logs the slots
     message = UserMessage(
         f"my name is {NAME}", CollectingOutputChannel(), "c3",
-        parse_data={"intent": {"name": "inform", "confidence": 0.9}, "entities": [], "text": ""},
+        parse_data={"intent": {"name": "inform", "confidence": 0.9}, "entities": [entity], "text": ""},
     )  # fmt: skip
-    await MessageProcessor._handle_message_with_tracker(
-        FakeProcessor(), message, tracker
-    )
     with caplog.at_level(logging.DEBUG):
-        logging.getLogger("rasa.core.processor").debug(PARSE_LINE)
-        logging.getLogger("rasa.core.processor").debug(
-            "text=%r from %s, mail %s", message.text, "+13105550177", EMAIL
+        await MessageProcessor._handle_message_with_tracker(
+            LoggingProcessor(), message, tracker
         )
-        logging.getLogger("rasa.core.policies").debug("user text: my name is %s", NAME)
     logged = caplog.text + "".join(r.getMessage() for r in caplog.records)
     assert not [s for s in SECRETS if s in logged], logged
     assert "[name]" in logged and "[phone]" in logged and "[email]" in logged

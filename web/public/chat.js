@@ -5,14 +5,15 @@
  * - Buttons are real <button>s (keyboard and screen readers work); clicking one sends
  *   its payload and shows its title as the visitor's message.
  * - A reply carrying {"handoff": {...}} raises a banner with tap-to-call links.
- * - The conversation (messages, banner, session id) lives in sessionStorage, so it
- *   survives a reload and is forgotten when the tab closes (sensitive health topic).
+ * - Only the session id (signed by the server) is kept, in sessionStorage: the
+ *   conversation goes on after a reload, but what was said is held in the page's
+ *   memory only and is gone with it (sensitive health topic, shared computers).
  */
 (function () {
   "use strict";
 
   var config = window.CHAT_CONFIG || {};
-  var STORE_KEY = "dcla-chat-v1";
+  var STORE_KEY = "dcla-chat-v2";
   var INIT_PAYLOAD = "/greet";
   var MAX_LENGTH = 1000;
   var SAFE_SCHEMES = /^(https?:|tel:|sms:|mailto:)/i;
@@ -34,20 +35,24 @@
   var typingTimer = null;
 
   function load() {
+    var fresh = { sessionId: null, messages: [], handoff: null, open: false, greeted: false };
     try {
+      window.sessionStorage.removeItem("dcla-chat-v1"); // older versions kept the transcript
       var saved = JSON.parse(window.sessionStorage.getItem(STORE_KEY) || "null");
-      if (saved && Array.isArray(saved.messages)) {
-        return saved;
+      if (saved && typeof saved.sessionId === "string") {
+        fresh.sessionId = saved.sessionId;
+        fresh.greeted = true; // a conversation that goes on is not greeted again
       }
     } catch (e) {
       /* storage unavailable or corrupt: start a new conversation */
     }
-    return { sessionId: null, messages: [], handoff: null, open: false, greeted: false };
+    return fresh;
   }
 
   function save() {
     try {
-      window.sessionStorage.setItem(STORE_KEY, JSON.stringify(state));
+      // the session id only: never what was said
+      window.sessionStorage.setItem(STORE_KEY, JSON.stringify({ sessionId: state.sessionId }));
     } catch (e) {
       /* private mode: the conversation still works, it just won't survive a reload */
     }
@@ -304,6 +309,9 @@
     setTyping(false);
     setStatus("");
     var custom = data.custom;
+    if (custom && typeof custom === "object" && custom.rate_limited) {
+      setStatus("Too many messages at once. Please wait a moment before sending the next one.");
+    }
     if (custom && typeof custom === "object" && custom.handoff) {
       state.handoff = custom.handoff;
       save();
