@@ -38,6 +38,7 @@ from actions.form_reading import (
     CONSENT_SLOT,
     NAME_SLOT,
     PHONE_SLOT,
+    QUESTION,
     STOP,
     TIME_SLOT,
     correction,
@@ -192,14 +193,14 @@ class ValidateCallbackForm(FormValidationAction):
             verdict = read_turn(requested, text, message)
             if verdict == STOP:
                 return self._stop(dispatcher, message)
+            fixed = correction(text)
+            if fixed and fixed[0] != requested and verdict in (ANSWER, QUESTION):
+                return self._correct(fixed, requested, dispatcher, tracker, domain)
             if verdict != ANSWER:
                 # The form steps aside; the in-form rules answer the question or
                 # send 911 / 988 (data/rules/callback.yml).
                 logger.info("Callback form interrupted: %s", verdict)
                 return [SlotSet(requested, None), ActionExecutionRejected(FORM)]
-            fixed = correction(text)
-            if fixed and fixed[0] != requested:
-                return self._correct(fixed, requested, dispatcher, tracker, domain)
             if requested == CONSENT_SLOT and CONSENT_SLOT not in (
                 tracker.slots_to_validate()
             ):

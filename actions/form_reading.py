@@ -68,7 +68,7 @@ _NOT_NAME_WORDS = frozenset(
     is it if the what whats how why when where who which can could do does did you
     your me am are to of or for with not dont don't about that this there they have
     has get want need number phone call time help yes no ok okay sure thanks thank hi
-    hello hey bye please should would will i'm im my we our us was were be been
+    hello hey bye please should would i'm my we our us was were be been
     klonopin clonazepam benzo benzos benzodiazepine benzodiazepines withdrawal detox
     rehab addiction addicted addictive pill pills dose doses dosage overdose
     overdosing treatment insurance symptoms symptom effects side anxiety seizure
