@@ -133,7 +133,9 @@ def resolve_follow_up(last_topic: str | None, text: str) -> str | None:
     return None
 
 
-def _answer(dispatcher: CollectingDispatcher, domain: dict[str, Any], topic: str) -> bool:
+def _answer(
+    dispatcher: CollectingDispatcher, domain: dict[str, Any], topic: str
+) -> bool:
     response = f"{FAQ_PREFIX}{topic}"
     if response not in (domain.get("responses") or {}):
         return False
@@ -233,7 +235,9 @@ class ActionRepair(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         missed = tracker.get_slot(LAST_TOPIC)
-        return await _miss(dispatcher, tracker, domain, missed, _previous_parse(tracker))
+        return await _miss(
+            dispatcher, tracker, domain, missed, _previous_parse(tracker)
+        )
 
 
 class ActionAnswerFaq(Action):
@@ -249,7 +253,11 @@ class ActionAnswerFaq(Action):
         topic = key.split("/", 1)[1] if key.startswith("faq/") else None
         given = _previous_topic(tracker)
         missed = tracker.get_slot(MISSED_TOPIC)
-        if topic and topic not in (given, missed) and _answer(dispatcher, domain, topic):
+        if (
+            topic
+            and topic not in (given, missed)
+            and _answer(dispatcher, domain, topic)
+        ):
             return [SlotSet(LAST_TOPIC, topic), SlotSet(MISSED_TOPIC, None)]
         # The same answer again would not help: the last one missed.
         return await _miss(dispatcher, tracker, domain, topic, message)

@@ -108,14 +108,18 @@ _FIELD_WORDS = (
 _CORRECTION_RE = re.compile(
     r"^(?:(?:no|nope|sorry|oops|wait|actually|correction|hold on|change|fix|update)"
     r"[\s,.!:-]+)*(?:(?:it|that)(?:'s| is| was)\s+)?(?:my|the)\s+"
-    r"(?P<field>" + "|".join(f"(?P<{slot}>{words})" for slot, words in _FIELD_WORDS) + r")"
+    r"(?P<field>"
+    + "|".join(f"(?P<{slot}>{words})" for slot, words in _FIELD_WORDS)
+    + r")"
     r"\s*(?:is|should be|'s|was|=|:|to|,)\s*(?:actually\s+)?(?P<value>\S.*)$",
     re.IGNORECASE,
 )
 _CHANGE_RE = re.compile(
     r"^(?:(?:no|sorry|oops|wait|actually)[\s,.!:-]+)*(?:please\s+)?"
     r"(?:change|fix|update|correct)\s+(?:my|the)\s+"
-    r"(?P<field>" + "|".join(f"(?P<{slot}>{words})" for slot, words in _FIELD_WORDS) + r")"
+    r"(?P<field>"
+    + "|".join(f"(?P<{slot}>{words})" for slot, words in _FIELD_WORDS)
+    + r")"
     r"\s+to\s+(?P<value>\S.*)$",
     re.IGNORECASE,
 )
@@ -225,7 +229,7 @@ def correction(text: str) -> tuple[str, str] | None:
 
 
 def strip_time_prefix(text: str) -> str:
-    """"the best time is after 5" -> "after 5"."""
+    """ "the best time is after 5" -> "after 5"."""
     fixed = correction(text)
     if fixed and fixed[0] == TIME_SLOT:
         return fixed[1]

@@ -133,8 +133,12 @@ def test_times_are_read_as_times(text: str, domain: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     "text", ["12345", "call me maybe", "555-0199", "my number", "+1 (213) 555-01"]
 )
-def test_a_bad_phone_number_gets_a_clear_error(text: str, domain: dict[str, Any]) -> None:
-    events, messages = run_form(form_tracker("callback_phone", text, "nlu_fallback", 0.4), domain)
+def test_a_bad_phone_number_gets_a_clear_error(
+    text: str, domain: dict[str, Any]
+) -> None:
+    events, messages = run_form(
+        form_tracker("callback_phone", text, "nlu_fallback", 0.4), domain
+    )
     assert not rejected(events)
     assert set_slots(events)["callback_phone"] is None
     assert "213-555-0199" in messages[0]["text"]
@@ -147,7 +151,9 @@ def test_a_bad_phone_number_gets_a_clear_error(text: str, domain: dict[str, Any]
 def test_a_crisis_in_the_middle_goes_to_988(slot: str, domain: dict[str, Any]) -> None:
     net = {"level": "crisis", "matched": "want_to_die", "overrode": "faq"}
     events, messages = run_form(
-        form_tracker(slot, "honestly i just want to die", "crisis", 1.0, safety_net=net),
+        form_tracker(
+            slot, "honestly i just want to die", "crisis", 1.0, safety_net=net
+        ),
         domain,
     )
     assert rejected(events)  # the form steps aside; the crisis rule sends 988
@@ -158,7 +164,9 @@ def test_a_crisis_in_the_middle_goes_to_988(slot: str, domain: dict[str, Any]) -
 def test_an_emergency_in_the_middle_goes_to_911(domain: dict[str, Any]) -> None:
     net = {"level": "emergency", "matched": "unresponsive", "overrode": None}
     events, _ = run_form(
-        form_tracker("callback_time", "my son wont wake up", "emergency", 1.0, safety_net=net),
+        form_tracker(
+            "callback_time", "my son wont wake up", "emergency", 1.0, safety_net=net
+        ),
         domain,
     )
     assert rejected(events)
@@ -211,7 +219,10 @@ def test_a_field_is_corrected_at_the_consent_question(domain: dict[str, Any]) ->
 
 def test_a_field_is_corrected_while_another_is_asked(domain: dict[str, Any]) -> None:
     tracker = form_tracker(
-        "callback_time", "sorry my name is Zebulon", "faq", 0.5,
+        "callback_time",
+        "sorry my name is Zebulon",
+        "faq",
+        0.5,
         slots={"callback_name": "Zeb", "callback_phone": "+12135550143"},
     )
     events, _ = run_form(tracker, domain)
@@ -221,9 +232,14 @@ def test_a_field_is_corrected_while_another_is_asked(domain: dict[str, Any]) -> 
 
 def test_the_consent_question_says_what_the_form_has(domain: dict[str, Any]) -> None:
     tracker = form_tracker(
-        "callback_consent", "", extracted=False,
-        slots={"callback_name": "J. Okonkwo-Reyes", "callback_phone": "+12135550143",
-               "callback_time": "after 6pm on weekdays"},
+        "callback_consent",
+        "",
+        extracted=False,
+        slots={
+            "callback_name": "J. Okonkwo-Reyes",
+            "callback_phone": "+12135550143",
+            "callback_time": "after 6pm on weekdays",
+        },
     )
     dispatcher = CollectingDispatcher()
     asyncio.run(ActionAskCallbackConsent().run(dispatcher, tracker, domain))
@@ -233,7 +249,9 @@ def test_the_consent_question_says_what_the_form_has(domain: dict[str, Any]) -> 
 
 
 def test_resuming_after_an_answer_does_not_reject_again(domain: dict[str, Any]) -> None:
-    tracker = form_tracker("callback_name", "is it addictive?", "faq", 0.95, extracted=False)
+    tracker = form_tracker(
+        "callback_name", "is it addictive?", "faq", 0.95, extracted=False
+    )
     tracker.events.insert(-1, {"event": "action", "name": "utter_faq"})
     events, _ = run_form(tracker, domain)
     assert not rejected(events)
@@ -262,7 +280,10 @@ def test_read_turn(slot: str, text: str, intent: str, expected: str) -> None:
 
 
 def test_corrections() -> None:
-    assert correction("no, my number is 213 555 0199") == ("callback_phone", "213 555 0199")
+    assert correction("no, my number is 213 555 0199") == (
+        "callback_phone",
+        "213 555 0199",
+    )
     assert correction("actually my name is Ana") == ("callback_name", "Ana")
     assert correction("change the time to after 5") == ("callback_time", "after 5")
     assert correction("after 6pm") is None
