@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         for t in repairs
         if (parses[t].get("intent") or {}).get("name") != "repair"
     ]
-    report = {
+    report: dict[str, dict[str, Any]] = {
         "form_answers": {
             "total": len(form),
             "accuracy": 1 - len(form_misses) / len(form),
