@@ -143,12 +143,26 @@ def _answer(
     return True
 
 
+def answered_topic(parse: dict[str, Any]) -> str | None:
+    """The topic a message was answered with: faq/<topic> from the ResponseSelector."""
+    if ((parse.get("intent") or {}).get("name")) != "faq":
+        return None
+    selector = (parse.get("response_selector") or {}).get("faq") or {}
+    key = str((selector.get("response") or {}).get("intent_response_key") or "")
+    return key.split("/", 1)[1] if key.startswith("faq/") else None
+
+
 def _previous_topic(tracker: Tracker) -> str | None:
-    """The last topic before the latest message (the slot's previous value)."""
+    """The conversation's last topic before the latest message: the last_topic
+    slot as last set, or the topic a plain FAQ answer (utter_faq) gave."""
     seen_user = False
     for event in reversed(tracker.events):
         kind = event.get("event")
         if kind == "user":
+            if seen_user:
+                topic = answered_topic(event.get("parse_data") or {})
+                if topic:
+                    return topic
             seen_user = True
         elif kind == "slot" and event.get("name") == LAST_TOPIC and seen_user:
             value = event.get("value")
@@ -219,7 +233,7 @@ class ActionFollowUp(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        last = tracker.get_slot(LAST_TOPIC)
+        last = _previous_topic(tracker)
         text = (tracker.latest_message or {}).get("text") or ""
         topic = resolve_follow_up(last, text)
         if topic and _answer(dispatcher, domain, topic):
@@ -234,7 +248,7 @@ class ActionRepair(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        missed = tracker.get_slot(LAST_TOPIC)
+        missed = _previous_topic(tracker)
         return await _miss(
             dispatcher, tracker, domain, missed, _previous_parse(tracker)
         )
@@ -248,9 +262,7 @@ class ActionAnswerFaq(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         message = tracker.latest_message or {}
-        selector = (message.get("response_selector") or {}).get("faq") or {}
-        key = str((selector.get("response") or {}).get("intent_response_key") or "")
-        topic = key.split("/", 1)[1] if key.startswith("faq/") else None
+        topic = answered_topic(message)
         given = _previous_topic(tracker)
         missed = tracker.get_slot(MISSED_TOPIC)
         if (

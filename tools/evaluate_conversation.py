@@ -7,7 +7,7 @@ parse of each message and the real action code (no action server needed):
   through the domain's slot mapping and the real ``validate_callback_form``;
   it must fill its slot and interrupt nothing (gate: 100 %);
 * follow-ups (tests/conversation/follow_ups.yml): the first question sets the
-  last topic (the model's ``topic`` entity); the follow-up is answered as the
+  last topic (the topic the model answers it with); the follow-up is answered as the
   dialogue would (``action_follow_up`` for a follow_up, the FAQ answer checked
   by ``action_answer_faq`` otherwise); the topic must be the expected one
   (gate: 90 %);
@@ -37,10 +37,9 @@ REPAIR_GATE = 0.9
 
 
 def _answered(parse: dict[str, Any]) -> str | None:
-    for entity in parse.get("entities") or []:
-        if entity.get("entity") == "topic":
-            return str(entity.get("value"))
-    return None
+    from actions.conversation import answered_topic
+
+    return answered_topic(parse)
 
 
 def follow_up_topic(last: str | None, text: str, parse: dict[str, Any]) -> str | None:

@@ -15,7 +15,6 @@ INPUTS = [
     "domain.yml",
     "data",
     "rasa_server/safety_net",
-    "rasa_server/faq_topic.py",
     "build/spacy/en_vectors_md/SOURCE_SHA256",
     "requirements/lock.txt",
 ]
