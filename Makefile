@@ -118,9 +118,10 @@ e2e: train ## end-to-end test stories, failing on any prediction error
 	  || { tail -n 40 results/logs/e2e.log; cat results/e2e/failed_test_stories.yml 2>/dev/null; exit 1; }
 	@grep -E "Correct:|Accuracy" results/logs/e2e.log | head -n 5 || true
 
-nlu-gate: train ## held-out NLU sets: fail below macro-F1 0.90, then the regression gate
+nlu-gate: train ## held-out NLU sets: fail below macro-F1 0.90, then the regression gate, then form answers / follow-ups / repairs
 	$(PY) -m tools.evaluate_nlu --model models/clonazepam-$$($(PY) -m tools.model_fingerprint).tar.gz --out results/nlu
 	$(PY) -m tools.regression_gate
+	$(PY) -m tools.evaluate_conversation --model models/clonazepam-$$($(PY) -m tools.model_fingerprint).tar.gz --out results
 
 accept-model: nlu-gate ## record the current model's held-out figures as the accepted ones (commit config/accepted-model.json)
 	$(PY) -m tools.regression_gate --accept

@@ -7,6 +7,16 @@ cleared, and the visitor is given the admissions number instead.
 queues the staff notification in the same transaction, THEN confirms.
 ``action_cancel_callback`` clears the answers and stores nothing (the rule then
 runs ``action_deactivate_loop`` and ``utter_callback_cancelled``).
+
+Every typed message reaches ``validate_callback_form`` while the form asks
+(domain.yml maps each slot from the text whatever the intent, except an FAQ
+button). It reads the message as the answer to the question asked, unless it is
+one of three interruptions (``actions/form_reading.py``): danger (the form steps
+aside with ``ActionExecutionRejected`` and the emergency / crisis rule sends 911
+or 988), a clear question (rejected too: the in-form rule answers it, then the
+form asks again), or stop (the form ends, nothing kept). "No, my number is ..."
+fixes a field. ``action_ask_callback_consent`` says what the form has before it
+asks for consent.
 """
 
 from __future__ import annotations
@@ -18,11 +28,25 @@ from typing import Any
 
 import phonenumbers
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActionExecutionRejected, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.config import DEFAULT_REGION, format_phone, get_settings, is_email
+from actions.form_reading import (
+    ANSWER,
+    CONSENT_SLOT,
+    NAME_SLOT,
+    PHONE_SLOT,
+    QUESTION,
+    STOP,
+    TIME_SLOT,
+    correction,
+    looks_like_name,
+    normalise_text,
+    read_turn,
+    strip_time_prefix,
+)
 from actions.handoff import CALLBACK_SLOTS, admissions_line, callback_notifications
 from actions.store import Callback, Handoff, get_store
 from common import redact
@@ -44,6 +68,15 @@ _PHONE_FORMAT_HELP = (
     "Please type a US number with its area code, for example 213-555-0199. "
     "For a number outside the US, start with + and the country code."
 )
+
+
+FORM = "callback_form"
+REQUESTED_SLOT = "requested_slot"
+FIELD_LABELS = {NAME_SLOT: "name", PHONE_SLOT: "number", TIME_SLOT: "best time"}
+CONSENT_BUTTONS = [
+    {"title": "Yes, please call me", "payload": "/affirm"},
+    {"title": "No", "payload": "/deny"},
+]
 
 
 def clean_name(value: Any) -> str:
@@ -103,9 +136,113 @@ def decline_text() -> str:
     )
 
 
+def answering_now(tracker: Tracker) -> bool:
+    """Whether the form is validating a new message (not resuming after a reply).
+
+    Rasa sends the validator the conversation plus ``ActionExecuted(form)`` and
+    the new slot values; a message was just typed when no other action ran
+    between the visitor's message and that marker.
+    """
+    actions = 0
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            return True
+        if kind == "action" and event.get("name") not in (
+            "action_extract_slots",
+            "action_listen",
+        ):
+            actions += 1
+            if actions > 1:
+                return False
+    return False
+
+
+def summary(tracker: Tracker) -> str:
+    """What the form has so far, in one line."""
+    parts = []
+    name = tracker.get_slot(NAME_SLOT)
+    phone = tracker.get_slot(PHONE_SLOT)
+    time = tracker.get_slot(TIME_SLOT)
+    if name:
+        parts.append(f"name {name}")
+    if phone:
+        try:
+            parts.append(f"number {display_phone(str(phone))}")
+        except phonenumbers.NumberParseException:
+            parts.append(f"number {phone}")
+    if time:
+        parts.append(f"best time {time}")
+    return ", ".join(parts)
+
+
 class ValidateCallbackForm(FormValidationAction):
     def name(self) -> str:
         return "validate_callback_form"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[EventType]:
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        message = tracker.latest_message or {}
+        text = normalise_text(message.get("text"))
+        if requested in CALLBACK_SLOTS and text and answering_now(tracker):
+            verdict = read_turn(requested, text, message)
+            if verdict == STOP:
+                return self._stop(dispatcher, message)
+            fixed = correction(text)
+            if fixed and fixed[0] != requested and verdict in (ANSWER, QUESTION):
+                return self._correct(fixed, requested, dispatcher, tracker, domain)
+            if verdict != ANSWER:
+                # The form steps aside; the in-form rules answer the question or
+                # send 911 / 988 (data/rules/callback.yml).
+                logger.info("Callback form interrupted: %s", verdict)
+                return [SlotSet(requested, None), ActionExecutionRejected(FORM)]
+            if requested == CONSENT_SLOT and CONSENT_SLOT not in (
+                tracker.slots_to_validate()
+            ):
+                dispatcher.utter_message(
+                    text="Sorry, I need a yes or a no: may our admissions team call "
+                    "you? You can also change something, or say stop."
+                )
+                return [SlotSet(CONSENT_SLOT, None)]
+        return list(await super().run(dispatcher, tracker, domain))
+
+    @staticmethod
+    def _stop(
+        dispatcher: CollectingDispatcher, message: dict[str, Any]
+    ) -> list[EventType]:
+        intent = (message.get("intent") or {}).get("name")
+        if intent == STOP:
+            # The rule "cancel the callback form at any point" does the rest.
+            return [ActionExecutionRejected(FORM)]
+        # "forget it" read as another intent: end the form here, keep nothing.
+        dispatcher.utter_message(response="utter_callback_cancelled")
+        return [*_cleared_slots(), SlotSet(REQUESTED_SLOT, None)]
+
+    def _correct(
+        self,
+        fixed: tuple[str, str],
+        requested: str,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[EventType]:
+        slot, value = fixed
+        validator = getattr(self, f"validate_{slot}")
+        result = validator(value, dispatcher, tracker, domain)
+        events: list[EventType] = [SlotSet(requested, None)]
+        new = result.get(slot)
+        if new is not None:
+            shown = display_phone(new) if slot == PHONE_SLOT else new
+            dispatcher.utter_message(
+                text=f"Thanks, I've changed your {FIELD_LABELS[slot]} to {shown}."
+            )
+            events.insert(0, SlotSet(slot, new))
+        return events
 
     def validate_callback_name(
         self,
@@ -115,6 +252,9 @@ class ValidateCallbackForm(FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, Any]:
         raw = " ".join(str(slot_value or "").split())
+        fixed = correction(raw)
+        if fixed and fixed[0] == NAME_SLOT:  # "no, my name is ..."
+            raw = fixed[1]
         name = clean_name(raw)
         if "@" in raw or is_email(raw):
             dispatcher.utter_message(
@@ -128,7 +268,11 @@ class ValidateCallbackForm(FormValidationAction):
                 "First, what name should we ask for?"
             )
             return {"callback_name": None}
-        if not (1 <= len(name) <= NAME_MAX) or not _NAME.fullmatch(name):
+        if (
+            not (1 <= len(name) <= NAME_MAX)
+            or not _NAME.fullmatch(name)
+            or not looks_like_name(name)
+        ):
             dispatcher.utter_message(
                 text=f"Sorry, I can only take a name of up to {NAME_MAX} letters "
                 "(spaces, hyphens, apostrophes and periods are fine). A first name "
@@ -161,7 +305,7 @@ class ValidateCallbackForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        text = " ".join(str(slot_value or "").split())
+        text = strip_time_prefix(str(slot_value or ""))
         if not TIME_MIN <= len(text) <= TIME_MAX:
             dispatcher.utter_message(
                 text=f"Please describe a good time in a few words (up to {TIME_MAX} "
@@ -185,6 +329,29 @@ class ValidateCallbackForm(FormValidationAction):
             dispatcher.utter_message(text=decline_text())
             return {**{slot: None for slot in CALLBACK_SLOTS}, "requested_slot": None}
         return {"callback_consent": None}
+
+
+class ActionAskCallbackConsent(Action):
+    """The consent question, with what the form has, so the visitor can fix it."""
+
+    def name(self) -> str:
+        return "action_ask_callback_consent"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[EventType]:
+        have = summary(tracker)
+        dispatcher.utter_message(
+            text=(f"Here's what I have: {have}. " if have else "")
+            + "May our admissions team call you at that number about treatment? "
+            'To change something, just tell me, for example "my number is '
+            '213-555-0199". You can say stop at any time.',
+            buttons=CONSENT_BUTTONS,
+        )
+        return []
 
 
 class ActionSubmitCallback(Action):

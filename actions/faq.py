@@ -44,6 +44,7 @@ class ActionOpenFaq(Action):
         response = f"{FAQ_PREFIX}{topic}" if isinstance(topic, str) else ""
         if response in _responses(domain):
             dispatcher.utter_message(response=response)
+            return [SlotSet("faq_topic", None), SlotSet("last_topic", topic)]
         else:
             dispatcher.utter_message(
                 text="Sorry, I don't have an answer on that topic. "

@@ -65,6 +65,25 @@ def wait_for_bot_text(page: Page, text: str) -> None:
     )
 
 
+def newest_answer_starts_in_view(page: Page) -> bool:
+    """The first line of the newest bot message is inside the visible log."""
+    return bool(
+        page.evaluate(
+            """() => {
+              const log = document.getElementById("chat-log").getBoundingClientRect();
+              const bubbles = document.querySelectorAll("#chat-log .chat-msg.bot");
+              const last = bubbles[bubbles.length - 1].getBoundingClientRect();
+              return last.top >= log.top - 1 && last.top + 24 <= log.bottom;
+            }"""
+        )
+    )
+
+
+def banner_height(page: Page) -> float:
+    box = page.locator("#handoff-banner").bounding_box()
+    return box["height"] if box else 0.0
+
+
 def send(page: Page, text: str) -> None:
     page.get_by_label("Type your question").fill(text)
     page.keyboard.press("Enter")
@@ -122,11 +141,28 @@ def test_desktop_conversation_buttons_banner_and_reload(
     page.get_by_role("button", name="Open chat with our assistant").click()
     expect(bot_messages(page)).to_have_count(0)
     # and the server still knows the conversation (same session): it answers on
+    full = banner_height(page)
     send(page, "what is clonazepam")
     wait_for_bot_text(page, answer_start("what_is"))
     again = page.evaluate("window.sessionStorage.getItem('dcla-chat-v2')")
     assert json.loads(again) == saved
     shot(page, "desktop-06-after-reload")
+    # after the next message the banner is a slim bar that keeps its call buttons,
+    # and the start of the newest answer can be read without scrolling (issue 13)
+    banner = page.get_by_role("alert")
+    expect(banner).to_have_class(re.compile("collapsed"))
+    expect(banner.get_by_role("link", name="Call 911")).to_be_visible()
+    assert banner_height(page) < full / 2, (banner_height(page), full)
+    send(page, "what are klonopin withdrawal symptoms")
+    wait_for_bot_text(page, answer_start("withdrawal"))
+    page.wait_for_timeout(300)
+    assert newest_answer_starts_in_view(page)
+    shot(page, "desktop-07-banner-collapsed-answer-in-view")
+    # the visitor can open it again, and close it
+    banner.get_by_role("button", name="More").click()
+    expect(banner).not_to_have_class(re.compile("collapsed"))
+    banner.get_by_role("button", name="Less").click()
+    expect(banner).to_have_class(re.compile("collapsed"))
     assert not errors, errors
     context.close()
 
@@ -182,6 +218,16 @@ def test_phone_screen_with_the_keyboard_alone(site: str, browser: Browser) -> No
         banner.get_by_role("link", name="Text 988").get_attribute("href") == "sms:988"
     )
     shot(page, "phone-05-crisis-banner")
+
+    # the next answer: the banner collapses to a bar with its call buttons, and the
+    # start of the answer is in view without scrolling (issue 13)
+    send(page, "what are the long term effects of klonopin")
+    wait_for_bot_text(page, answer_start("long_term"))
+    page.wait_for_timeout(300)
+    expect(banner).to_have_class(re.compile("collapsed"))
+    expect(banner.get_by_role("link", name="Call 988")).to_be_visible()
+    assert newest_answer_starts_in_view(page)
+    shot(page, "phone-06-banner-collapsed-answer-in-view")
 
     # Escape closes the panel and gives the focus back to the launcher
     page.keyboard.press("Escape")

@@ -45,7 +45,8 @@ async def test_open_faq_sends_that_answer(
     tracker = make_tracker(intent="open_faq", slots={"faq_topic": topic})
     events = await ActionOpenFaq().run(dispatcher, tracker, domain)
     assert dispatcher.messages[0]["response"] == f"utter_faq/{topic}"
-    assert events == [SlotSet("faq_topic", None)]
+    # the conversation keeps its last topic for follow-ups (issue 13)
+    assert events == [SlotSet("faq_topic", None), SlotSet("last_topic", topic)]
 
 
 async def test_open_faq_reads_the_entity_when_the_slot_is_empty(

@@ -150,7 +150,14 @@
     state.messages.forEach(function (message, i) {
       log.appendChild(renderMessage(message, i));
     });
-    log.scrollTop = log.scrollHeight;
+    // The start of the newest answer stays in view, even when it is long and the
+    // panel is short (a phone, or a 1280x800 screen under a banner).
+    var last = log.lastElementChild;
+    if (last && last.offsetHeight > log.clientHeight) {
+      log.scrollTop = last.offsetTop - log.offsetTop;
+    } else {
+      log.scrollTop = log.scrollHeight;
+    }
   }
 
   function addMessage(message) {
@@ -190,9 +197,22 @@
       return;
     }
     var copy = BANNERS[h.level];
-    banner.className = "handoff-banner level-" + h.level;
+    banner.className = "handoff-banner level-" + h.level + (h.collapsed ? " collapsed" : "");
     var title = document.createElement("h3");
     title.textContent = copy.title;
+    // The banner collapses (this button, or the visitor's next message) to a slim
+    // bar that keeps its call buttons, so the conversation keeps its room.
+    var toggle = document.createElement("button");
+    toggle.type = "button";
+    toggle.className = "handoff-toggle";
+    toggle.setAttribute("aria-expanded", h.collapsed ? "false" : "true");
+    toggle.textContent = h.collapsed ? "More" : "Less";
+    toggle.addEventListener("click", function () {
+      state.handoff.collapsed = !state.handoff.collapsed;
+      save();
+      renderBanner();
+      renderLog();
+    });
     var text = document.createElement("p");
     text.textContent = copy.text;
     var actions = document.createElement("div");
@@ -212,6 +232,7 @@
       var admissions = callLink("Call admissions " + h.phone, h.tel, h.level !== "admissions");
       actions.insertBefore(admissions, h.level === "admissions" ? actions.firstChild : null);
     }
+    banner.appendChild(toggle);
     banner.appendChild(title);
     banner.appendChild(text);
     banner.appendChild(actions);
@@ -332,6 +353,10 @@
   }
 
   function send(payload, shown) {
+    if (state.handoff && !state.handoff.collapsed) {
+      state.handoff.collapsed = true;
+      renderBanner();
+    }
     addMessage({ from: "user", text: shown });
     emit(payload);
   }
