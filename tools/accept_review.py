@@ -40,21 +40,31 @@ def known_phrasings(root: Path) -> set[str]:
 
 
 def find_block(root: Path, intent: str) -> tuple[Path, int] | None:
-    """(file, index of the line after the intent's last example) or None."""
+    """(file, index of the line after the intent's last example) or None.
+
+    An intent can have blocks in several files (a topic's follow-up phrasings
+    sit in data/nlu/conversation.yml); new phrasings go to its largest block,
+    its home."""
+    found: list[tuple[int, Path, int]] = []
     for path in sorted((root / "data" / "nlu").glob("*.yml")):
         lines = path.read_text(encoding="utf-8").splitlines()
         for i, line in enumerate(lines):
             if line.strip() == f"- intent: {intent}":
                 last = i + 1  # the "examples: |" line
                 end = i + 1
+                count = 0
                 while end < len(lines) and not lines[end].strip().startswith(
                     "- intent:"
                 ):
                     if lines[end].strip().startswith("- "):
                         last = end
+                        count += 1
                     end += 1
-                return path, last + 1
-    return None
+                found.append((count, path, last + 1))
+    if not found:
+        return None
+    _, path, index = max(found, key=lambda item: item[0])
+    return path, index
 
 
 def insert_examples(
