@@ -90,7 +90,10 @@ def test_callback_request_is_stored_before_it_is_confirmed(
     again = " ".join(texts(bot.say(sender, "12"))).lower()
     assert "number" in again
     assert "time" in " ".join(texts(bot.say(sender, "(213) 555-0199"))).lower()
-    assert "permission" in " ".join(texts(bot.say(sender, "weekday mornings"))).lower()
+    assert (
+        "may our admissions team call you"
+        in " ".join(texts(bot.say(sender, "weekday mornings"))).lower()
+    )
     confirmation = " ".join(texts(bot.say(sender, "/affirm")))
     db = servers["tmp"] / "handoffs.sqlite3"
     with sqlite3.connect(db) as conn:
