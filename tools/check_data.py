@@ -677,15 +677,23 @@ def _items_with_lines(path: Path) -> list[tuple[int, dict[str, Any]]]:
     ]
 
 
-def near_copy(a: str, b: str) -> bool:
-    """The same words, or nearly (a training phrasing copied from a real one)."""
-    x, y = normalise(a), normalise(b)
+def _words_of(text: str) -> tuple[str, frozenset[str]]:
+    key = normalise(text)
+    return key, frozenset(key.split())
+
+
+def _near(a: tuple[str, frozenset[str]], b: tuple[str, frozenset[str]]) -> bool:
+    (x, wa), (y, wb) = a, b
     if x == y:
         return True
-    wa, wb = set(x.split()), set(y.split())
     if min(len(wa), len(wb)) < 4:
         return False
     return len(wa & wb) / len(wa | wb) >= NEAR_COPY_JACCARD
+
+
+def near_copy(a: str, b: str) -> bool:
+    """The same words, or nearly (a training phrasing copied from a real one)."""
+    return _near(_words_of(a), _words_of(b))
 
 
 def check_real_set(
@@ -720,9 +728,14 @@ def check_real_set(
         if not url.startswith(("https://", "http://")):
             problems.append(Problem(questions_file, line,
                 f"real question {qid} has no public source -- add its url to tests/real/provenance.yml"))  # fmt: skip
+    real = [
+        (line, entry, _words_of(str(entry.get("text") or "")))
+        for line, entry in questions
+    ]
     for phrasing in training:
-        for line, entry in questions:
-            if near_copy(phrasing.text, str(entry.get("text") or "")):
+        mine = _words_of(phrasing.text)
+        for line, entry, theirs in real:
+            if _near(mine, theirs):
                 problems.append(Problem(phrasing.path, phrasing.line,
                     f"'{phrasing.text}' copies real-visitor test question {entry.get('id')} "
                     f"({questions_file.relative_to(root)}:{line}) -- real questions are test-only; "
