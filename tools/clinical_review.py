@@ -125,7 +125,6 @@ def topic_section(
 
 
 def build(root: Path = ROOT) -> str:
-    sys.path.insert(0, str(root))
     from actions.handoff import (
         crisis_text,
         running_out_text,

@@ -108,7 +108,6 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.basicConfig(level=logging.ERROR)
     os.chdir(ROOT)
-    sys.path.insert(0, str(ROOT))
     from tests.form_answers import NAMES, PHONES, TIMES
 
     data = yaml.safe_load(
