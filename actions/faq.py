@@ -8,7 +8,13 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import ActionHandoffAdmissions
-from common.buttons import INTENT_BUTTONS, TALK_TO_A_PERSON, faq_payload, topic_titles
+from common.buttons import (
+    INTENT_BUTTONS,
+    SOMETHING_ELSE,
+    TALK_TO_A_PERSON,
+    faq_payload,
+    topic_titles,
+)
 
 FAQ_INTENT = "faq"
 FALLBACK_INTENT = "nlu_fallback"
@@ -106,7 +112,10 @@ def _previous_user_intent(tracker: Tracker) -> str | None:
 
 
 class ActionDidYouMean(Action):
-    """Low NLU confidence: offer the two most likely topics as buttons.
+    """Low NLU confidence: offer the two most likely topics, and "Something else".
+
+    "Something else" leads to the honest reply (utter_not_covered) and
+    admissions; "Talk to a person" stays for a visitor who wants one now.
 
     A second miss in a row hands the visitor to admissions (the same reply and
     stored handoff as action_handoff_admissions).
@@ -136,7 +145,7 @@ class ActionDidYouMean(Action):
                 buttons.append(button)
             if len(buttons) == 2:
                 break
-        buttons.append(TALK_TO_A_PERSON)
+        buttons += [SOMETHING_ELSE, TALK_TO_A_PERSON]
         text = "Sorry, I'm not sure I understood. Did you mean one of these?"
         if any(guess in URGENT_INTENTS for guess, _ in guesses[:3]):
             text = f"{URGENT_LINE} {text}"

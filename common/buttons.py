@@ -28,6 +28,9 @@ INTENT_BUTTONS: dict[str, tuple[str, str]] = {
 
 TALK_TO_A_PERSON = {"title": "Talk to a person", "payload": "/admissions"}
 
+#: Under "Did you mean ...?": none of the guesses; leads to the honest reply.
+SOMETHING_ELSE = {"title": "Something else", "payload": "/something_else"}
+
 CALLBACK_BUTTONS: list[dict[str, str]] = [
     {"title": "Yes, call me back", "payload": "/request_callback"},
     {"title": "No thanks", "payload": "/deny"},
@@ -95,4 +98,5 @@ def allowed_payloads() -> frozenset[str]:
     payloads |= {payload for _, payload in INTENT_BUTTONS.values()}
     payloads |= {button["payload"] for button in CALLBACK_BUTTONS}
     payloads.add(TALK_TO_A_PERSON["payload"])
+    payloads.add(SOMETHING_ELSE["payload"])
     return frozenset(key for key in map(payload_key, payloads) if key)

@@ -82,7 +82,7 @@ SAFETY_REPLIES = [
 #: A safety source must name the public body that published it.
 PUBLIC_BODY_RE = re.compile(
     r"\b(?:FDA|SAMHSA|CDC|NIH|NIAAA|NIMH|AFSP|HRSA|NHTSA|Red Cross|988 Suicide|"
-    r"Medication Guide|911)\b"
+    r"Medication Guide|911|DEA)\b"
 )
 CLINICAL_REVIEW = "docs/clinical-review.md"
 DANGER_TOPICS = ["withdrawal", "stopping", "home_detox", "overdose", "long_term"]
@@ -167,7 +167,9 @@ def check(root: Path = ROOT) -> list[Problem]:
         if p.intent.startswith("faq/"):
             by_topic[p.intent.split("/", 1)[1]].append(p)
     held_by_topic: dict[str, list[Phrasing]] = defaultdict(list)
-    for p in held_out:
+    # FAQ phrasings of any held-out file count (faq_test.yml, and the ones
+    # written in visitors' style, visitors_test.yml)
+    for p in held_out + [p for p in other_tests if p.intent.startswith("faq/")]:
         held_by_topic[p.intent.split("/", 1)[-1]].append(p)
 
     # topics, answers, counts, stories
@@ -183,7 +185,7 @@ def check(root: Path = ROOT) -> list[Problem]:
         if len(held) < MIN_HELD_OUT:
             where = held[0] if held else None
             problems.append(Problem(where.path if where else held_out_file, (where.line - 2) if where else 1,
-                f"topic faq/{topic} has {len(held)} held-out test phrasings in tests/nlu/faq_test.yml, "
+                f"topic faq/{topic} has {len(held)} held-out test phrasings in tests/nlu/, "
                 f"needs at least {MIN_HELD_OUT} (new wordings, not copies of training phrasings)"))  # fmt: skip
         if f"faq/{topic}" not in stories:
             problems.append(Problem(first.path, first.line - 2,
@@ -493,7 +495,7 @@ def check_grounding(root: Path, answers: dict[str, Answer]) -> list[Problem]:
                 problems.append(Problem(answer.path, answer.line,
                     f"utter_faq/{topic} does not state the fact {fact!r} -- say it in the answer, or drop the fact"))  # fmt: skip
         if kind == "cannot_answer" and answer:
-            if "can't" not in said and "cannot" not in said:
+            if not any(w in said for w in ("can't", "cannot", "doesn't cover")):
                 problems.append(Problem(answer.path, answer.line,
                     f"utter_faq/{topic} is a cannot_answer topic -- say plainly that it can't answer"))  # fmt: skip
             if "/admissions" not in [p for p, _ in answer.buttons]:
@@ -661,7 +663,9 @@ def check_clinical(
 
 
 NEAR_COPY_JACCARD = 0.7
-REAL_LABEL_RE = re.compile(r"^(?:faq/([a-z0-9_]+)|not_in_article/[a-z0-9_]+)$")
+REAL_LABEL_RE = re.compile(
+    r"^(?:faq/([a-z0-9_]+)|not_in_article/[a-z0-9_]+|urgent/(?:emergency|crisis))$"
+)
 
 
 def _items_with_lines(path: Path) -> list[tuple[int, dict[str, Any]]]:
@@ -723,7 +727,7 @@ def check_real_set(
         match = REAL_LABEL_RE.match(label)
         if not match or (match.group(1) and match.group(1) not in topics):
             problems.append(Problem(questions_file, line,
-                f"real question {qid}: label {label!r} -- use faq/<topic> or not_in_article/<why>"))  # fmt: skip
+                f"real question {qid}: label {label!r} -- use faq/<topic>, not_in_article/<why> or urgent/<emergency|crisis>"))  # fmt: skip
         url = str((sources.get(qid, (0, {}))[1]).get("url") or "")
         if not url.startswith(("https://", "http://")):
             problems.append(Problem(questions_file, line,

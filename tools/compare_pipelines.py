@@ -1,67 +1,209 @@
-"""Train the NLU of config.yml and of each config/variants/*.yml, score each on the
-held-out test set (tools/evaluate_nlu.py), and print a Markdown table.
+"""Compare NLU pipelines on both held-out sets, with several seeds each.
 
-Slow (one NLU training per variant); run by hand with `make compare-pipelines`.
-The table goes to results/pipeline-comparison.md; copy it into
+``python -m tools.compare_pipelines`` (``make compare-pipelines``; slow: one
+NLU training per pipeline and seed) derives each pipeline from config.yml, so
+a variant can never drift from the chosen one:
+
+- ``chosen``: config.yml as it is;
+- ``whole_message``: without QuestionFocus / WholeMessage (the classifiers
+  see the whole of a long message);
+- ``no_scorer``: without TopicScorer (the ResponseSelector's topic alone);
+- ``encoder_features``: plus the all-MiniLM-L6-v2 sentence features
+  (rasa_server/nlu/encoder_featurizer.py) for DIET and the ResponseSelector;
+- ``no_topic_threshold``: without TopicFallback (only Rasa's
+  FallbackClassifier on the ``faq`` intent's confidence).
+
+For each pipeline and seed (the seed of DIET and the ResponseSelector) it
+trains the NLU from an empty cache, then scores it with the same scripts as
+the build: held-out phrasings (tools/evaluate_nlu.py) and real visitors'
+questions (tools/evaluate_real.py). It records the held-out FAQ accuracy and
+macro-F1, the real-visitor right-topic and honest shares, the confidently
+wrong rate (messages of both sets answered with another topic's answer) and
+the milliseconds per message of parsing (one message at a time, after a
+warm-up). Writes results/variants/comparison.json and
+results/pipeline-comparison.md; copy the table into
 docs/pipeline-comparison.md when it changes.
 """
+
 from __future__ import annotations
 
+import argparse
+import asyncio
+import copy
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from common.paths import ROOT
 
 OUT = ROOT / "results" / "variants"
+SEEDS = (42, 7, 2024)
+Pipeline = list[dict[str, Any]]
 
 
-def run(cmd: list[str], log: Path) -> None:
-    # an empty training cache per run, so every variant is timed from scratch
+def _without(*names: str) -> Callable[[Pipeline], Pipeline]:
+    def derive(pipeline: Pipeline) -> Pipeline:
+        return [c for c in pipeline if not str(c["name"]).endswith(names)]
+
+    return derive
+
+
+def _with_encoder(pipeline: Pipeline) -> Pipeline:
+    out: Pipeline = []
+    for component in pipeline:
+        out.append(component)
+        if component["name"] == "SpacyFeaturizer":
+            out.append(
+                {"name": "rasa_server.nlu.encoder_featurizer.SentenceEncoderFeaturizer"}
+            )
+    return out
+
+
+VARIANTS: dict[str, Callable[[Pipeline], Pipeline]] = {
+    "chosen": lambda pipeline: pipeline,
+    "whole_message": _without(".QuestionFocus", ".WholeMessage"),
+    "no_scorer": _without(".TopicScorer"),
+    "encoder_features": _with_encoder,
+    "no_topic_threshold": _without(".TopicFallback"),
+}
+
+
+def derive(config: dict[str, Any], variant: str, seed: int) -> dict[str, Any]:
+    """config.yml's content turned into ``variant`` with ``seed``."""
+    derived = copy.deepcopy(config)
+    derived["pipeline"] = VARIANTS[variant](derived["pipeline"])
+    for component in derived["pipeline"]:
+        if component["name"] in ("DIETClassifier", "ResponseSelector"):
+            component["random_seed"] = seed
+    return derived
+
+
+def _train(config: Path, name: str, log: Path) -> float:
     env = dict(os.environ, RASA_CACHE_DIRECTORY=tempfile.mkdtemp(prefix="rasa-cache-"))
-    with open(log, "w") as f:
-        done = subprocess.run(
-            cmd, cwd=ROOT, env=env, stdout=f, stderr=subprocess.STDOUT
-        )
+    started = time.monotonic()
+    try:
+        with open(log, "w") as f:
+            done = subprocess.run(
+                [str(ROOT / ".venv/bin/rasa"), "train", "nlu", "-c", str(config),
+                 "--fixed-model-name", name, "--out", str(OUT)],
+                cwd=ROOT, env=env, stdout=f, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+    finally:
         shutil.rmtree(env["RASA_CACHE_DIRECTORY"], ignore_errors=True)
-        if done.returncode:
-            sys.exit(f"failed: {' '.join(cmd)} (see {log})")
+    if done.returncode:
+        sys.exit(f"compare-pipelines: training {name} failed -- see {log}")
+    return time.monotonic() - started
 
 
-def main() -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    configs = {"config.yml (chosen)": ROOT / "config.yml"}
-    configs.update(
-        {p.stem: p for p in sorted((ROOT / "config" / "variants").glob("*.yml"))}
+async def _ms_per_message(model: Path, texts: list[str]) -> float:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+    for text in texts[:20]:  # warm-up: TensorFlow traces its graphs on first use
+        await agent.parse_message(text)
+    started = time.perf_counter()
+    for text in texts:
+        await agent.parse_message(text)
+    return (time.perf_counter() - started) * 1000 / len(texts)
+
+
+def _score(model: Path, slug: str) -> dict[str, Any]:
+    from tools.evaluate_real import load
+
+    for tool, extra in (("evaluate_nlu", ["--min-f1", "0"]), ("evaluate_real", [])):
+        subprocess.run([sys.executable, "-m", f"tools.{tool}", "--model", str(model),
+                        "--out", str(OUT / slug / tool), *extra],
+                       cwd=ROOT, stdout=subprocess.DEVNULL, check=True)  # fmt: skip
+    nlu = json.loads((OUT / slug / "evaluate_nlu" / "report.json").read_text())
+    real = json.loads((OUT / slug / "evaluate_real" / "report.json").read_text())
+    held_out_wrong = sum(
+        e["predicted"].startswith("faq/") and e["predicted"] != e["expected"]
+        for e in nlu["errors"]
     )
-    rows = []
-    for name, config in configs.items():
-        slug = config.stem if config.parent.name == "variants" else "chosen"
-        start = time.monotonic()
-        run([str(ROOT / ".venv/bin/rasa"), "train", "nlu", "-c", str(config),
-             "--fixed-model-name", f"nlu-{slug}", "--out", str(OUT)], OUT / f"train-{slug}.log")  # fmt: skip
-        seconds = time.monotonic() - start
-        subprocess.run([sys.executable, "-m", "tools.evaluate_nlu",
-                        "--model", str(OUT / f"nlu-{slug}.tar.gz"), "--out", str(OUT / slug),
-                        "--min-f1", "0"], cwd=ROOT, stdout=subprocess.DEVNULL)  # fmt: skip
-        report = json.loads((OUT / slug / "report.json").read_text())
-        rows.append((name, report, seconds))
+    real_wrong = sum(r["outcome"] == "wrong" for r in real["rows"])
+    texts = [q["text"] for q in load()]
+    return {
+        "faq_accuracy": nlu["sets"]["faq_accuracy"],
+        "macro_f1": nlu["macro_f1"],
+        "urgent_recall": nlu["urgent_recall"],
+        "real_right_topic": real["summary"]["right_topic"],
+        "real_honest": real["summary"]["honest_when_not_in_article"],
+        "real_other_topic": real["summary"]["other_topic_answer_overall"],
+        "confidently_wrong": round(
+            (held_out_wrong + real_wrong) / (nlu["examples"] + len(real["rows"])), 4
+        ),
+        "ms_per_message": round(asyncio.run(_ms_per_message(model, texts)), 1),
+    }
+
+
+FIGURES = ["faq_accuracy", "macro_f1", "real_right_topic", "real_honest",
+           "real_other_topic", "confidently_wrong", "ms_per_message", "train_s"]  # fmt: skip
+
+
+def table(runs: dict[str, list[dict[str, Any]]]) -> str:
+    """Mean (min-max over seeds) of each figure, one row per pipeline."""
     lines = [
-        "| pipeline | macro-F1 | accuracy | urgent recall | errors | NLU training (s) |",
-        "|---|---|---|---|---|---|",
+        "| pipeline | held-out FAQ accuracy | held-out macro-F1 | real: right topic | "
+        "real: honest | real: another topic's answer | confidently wrong (both sets) | "
+        "ms / message | NLU training (s) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for name, r, seconds in rows:
-        lines.append(f"| {name} | {r['macro_f1']:.3f} | {r['accuracy']:.3f} | "
-                     f"{r['urgent_recall']:.3f} | {len(r['errors'])} | {seconds:.0f} |")  # fmt: skip
-    table = "\n".join(lines)
-    (ROOT / "results" / "pipeline-comparison.md").write_text(table + "\n")
-    print(table)
+    for name, results in runs.items():
+        cells = []
+        for figure in FIGURES:
+            values = [float(r[figure]) for r in results]
+            digits = (
+                0 if figure == "train_s" else 1 if figure == "ms_per_message" else 3
+            )
+            mean = f"{statistics.mean(values):.{digits}f}"
+            spread = f" ({min(values):.{digits}f}–{max(values):.{digits}f})"
+            cells.append(mean + (spread if len(values) > 1 else ""))
+        lines.append(f"| {name} ({len(results)} seeds) | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--variants", nargs="+", choices=sorted(VARIANTS),
+                        default=["chosen", "no_scorer", "whole_message"])  # fmt: skip
+    parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
+    args = parser.parse_args(argv)
+    OUT.mkdir(parents=True, exist_ok=True)
+    config = yaml.safe_load((ROOT / "config.yml").read_text())
+    results_file = OUT / "comparison.json"
+    runs: dict[str, list[dict[str, Any]]] = {}
+    for variant in args.variants:
+        for seed in args.seeds:
+            slug = f"{variant}-seed{seed}"
+            derived = OUT / f"{slug}.yml"
+            derived.write_text(
+                yaml.safe_dump(derive(config, variant, seed), sort_keys=False)
+            )
+            print(f"== {slug}: training", flush=True)
+            seconds = _train(derived, f"nlu-{slug}", OUT / f"train-{slug}.log")
+            result = {
+                "seed": seed,
+                "train_s": round(seconds),
+                **_score(OUT / f"nlu-{slug}.tar.gz", slug),
+            }
+            print(f"   {json.dumps(result)}", flush=True)
+            runs.setdefault(variant, []).append(result)
+            results_file.write_text(json.dumps(runs, indent=2))
+    text = table(runs)
+    (ROOT / "results" / "pipeline-comparison.md").write_text(text)
+    print(text)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

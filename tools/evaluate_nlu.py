@@ -150,6 +150,9 @@ def main() -> int:
         "crisis_recall": recall_of("crisis"),
         "emergency_recall": recall_of("emergency"),
         "traps_accuracy": accuracy_of("traps_test.yml"),
+        "mixing_accuracy": accuracy_of("mixing_test.yml"),
+        "running_out_accuracy": accuracy_of("running_out_test.yml"),
+        "visitors_accuracy": accuracy_of("visitors_test.yml"),
     }
     report = {
         "model": str(args.model),

@@ -8,7 +8,11 @@ fallback, or a topic whose answer says it can't answer: ``kind: cannot_answer``
 in knowledge/grounding.yml) rather than another topic's answer. Writes
 results/real/report.json.
 
-A measurement, not a gate yet: issue 11 sets the gates this set must pass.
+With ``--gate`` (``make nlu-gate``) it fails below the gates issue 11 set:
+the right topic for at least 90 % of the questions the article answers, the
+honest reply for at least 90 % of those it doesn't, and another topic's answer
+for at most 3 % of all questions. "Did you mean ...?" is not counted as right,
+even when it offers the right topic (``offered`` in the report).
 These questions are test-only (make check-data refuses a copy in training).
 """
 
@@ -30,6 +34,12 @@ from tools.evaluate_nlu import label_of, predict
 
 URGENT = {"emergency", "crisis"}
 FALLBACK = "nlu_fallback"
+#: issue 11's gates: figure -> (at least / at most, value)
+GATES: dict[str, tuple[str, float]] = {
+    "right_topic": ("min", 0.90),
+    "honest_when_not_in_article": ("min", 0.90),
+    "other_topic_answer_overall": ("max", 0.03),
+}
 
 
 def load(path: Path = paths.TESTS / "real" / "questions.yml") -> list[dict[str, Any]]:
@@ -47,8 +57,14 @@ def honest_topics(grounding: Path = paths.GROUNDING) -> set[str]:
 
 
 def outcome(expected: str, predicted: str, honest: set[str]) -> str:
-    """right / honest / urgent / wrong for one question."""
-    if predicted == expected:
+    """right / honest / urgent / wrong for one question.
+
+    A question labelled ``urgent/<level>`` is right when either urgent level
+    answers it (both lead to 911 and 988).
+    """
+    if predicted == expected or (
+        expected.startswith("urgent/") and predicted in URGENT
+    ):
         return "right"
     if predicted in URGENT:
         return "urgent"
@@ -57,9 +73,48 @@ def outcome(expected: str, predicted: str, honest: set[str]) -> str:
     return "wrong"
 
 
+def _group(expected: str, honest: frozenset[str] = frozenset()) -> str:
+    """answerable / not_in_article / urgent: what kind of reply the question needs."""
+    if expected.startswith("urgent/"):
+        return "urgent"
+    if expected.startswith("faq/") and expected not in honest:
+        return "answerable"
+    return "not_in_article"
+
+
+def offered(parse: dict[str, Any], expected: str) -> bool:
+    """Whether "Did you mean ...?" would offer the expected topic (top two)."""
+    from actions.faq import ranked_guesses
+
+    if label_of(parse) != FALLBACK or not expected.startswith("faq/"):
+        return False
+    topics = [g for g, _ in ranked_guesses(parse) if g not in URGENT][:2]
+    return expected.split("/", 1)[1] in topics
+
+
+def check_gates(summary: dict[str, Any]) -> list[str]:
+    """The gates missed, as lines to print (empty when all pass)."""
+    missed = []
+    for figure, (kind, limit) in GATES.items():
+        value = float(summary[figure])
+        if (kind == "min" and value < limit) or (kind == "max" and value > limit):
+            word = "at least" if kind == "min" else "at most"
+            missed.append(
+                f"real-visitor gate: {figure} is {value:.3f}, needs {word} {limit:.2f}"
+            )
+    return missed
+
+
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    answerable = [r for r in rows if r["expected"].startswith("faq/")]
-    outside = [r for r in rows if not r["expected"].startswith("faq/")]
+    # a question whose right reply is a cannot_answer topic (faq/in_body, ...)
+    # is one the article doesn't answer: any honest reply counts for it
+    answerable = [
+        r for r in rows if r.get("group", _group(r["expected"])) == "answerable"
+    ]
+    outside = [
+        r for r in rows if r.get("group", _group(r["expected"])) == "not_in_article"
+    ]
+    urgent = [r for r in rows if r["expected"].startswith("urgent/")]
 
     def share(items: list[dict[str, Any]], kinds: set[str]) -> float:
         return (
@@ -73,9 +128,14 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "questions": len(rows),
         "answerable": len(answerable),
         "not_in_article": len(outside),
+        "urgent": len(urgent),
         "longer_than_20_words": len(long),
         "right_topic": share(answerable, {"right"}),
-        "honest_when_not_in_article": share(outside, {"honest"}),
+        "right_or_offered": round(
+            sum(r["outcome"] == "right" or r.get("offered", False) for r in answerable)
+            / len(answerable), 4) if answerable else 0.0,  # fmt: skip
+        "urgent_recall": share(urgent, {"right"}),
+        "honest_when_not_in_article": share(outside, {"honest", "right"}),
         "other_topic_answer_overall": share(rows, {"wrong"}),
         "right_topic_long": share([r for r in long if r in answerable], {"right"}),
     }
@@ -85,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True, type=Path)
     parser.add_argument("--out", default=paths.ROOT / "results" / "real", type=Path)
+    parser.add_argument(
+        "--gate", action="store_true", help="fail below issue 11's gates"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.basicConfig(level=logging.WARNING)
@@ -101,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
             "expected": question["label"], "predicted": predicted,
             "confidence": round(float((parse.get("intent") or {}).get("confidence") or 0), 3),
             "outcome": outcome(question["label"], predicted, honest),
+            "offered": offered(parse, question["label"]),
+            "group": _group(question["label"], frozenset(honest)),
         })  # fmt: skip
     summary = summarise(rows)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -109,7 +174,10 @@ def main(argv: list[str] | None = None) -> int:
     for key, value in summary.items():
         print(f"{key:30} {value}")
     print(f"Report: {args.out / 'report.json'}")
-    return 0
+    missed = check_gates(summary)
+    for line in missed:
+        print(line, file=sys.stderr)
+    return 1 if args.gate and missed else 0
 
 
 if __name__ == "__main__":

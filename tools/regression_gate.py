@@ -4,7 +4,14 @@ Compares the held-out figures of the new model (results/nlu/report.json, written
 by `make nlu-gate`) with those of the last accepted model
 (config/accepted-model.json, committed), and fails when
 - crisis or emergency recall drops at all, or
-- FAQ accuracy or trap accuracy falls by more than one point (0.01).
+- FAQ, trap, mixing, running-out or visitors'-style accuracy falls by more
+  than one point (0.01), or
+- on the real-visitor set (results/real/report.json, written by
+  tools/evaluate_real), the right-topic or honest share falls by more than two
+  points, or the share answered with another topic's answer rises by more
+  than one.
+A figure the accepted record lacks (recorded before the figure existed) is
+shown and not compared.
 With --accept (`make accept-model`), a model that passes becomes the accepted one.
 The figures are printed either way.
 """
@@ -21,6 +28,7 @@ from typing import Any
 from common.paths import ROOT
 
 REPORT = ROOT / "results" / "nlu" / "report.json"
+REAL_REPORT = ROOT / "results" / "real" / "report.json"
 ACCEPTED = ROOT / "config" / "accepted-model.json"
 
 # metric -> largest drop allowed
@@ -29,6 +37,20 @@ RULES = {
     "emergency_recall": 0.0,
     "faq_accuracy": 0.01,
     "traps_accuracy": 0.01,
+    "mixing_accuracy": 0.01,
+    "running_out_accuracy": 0.01,
+    "visitors_accuracy": 0.01,
+    "real_right_topic": 0.02,
+    "real_honest": 0.02,
+    "real_other_topic": 0.01,
+}
+#: figures where lower is better: the allowed change is a rise
+LOWER_IS_BETTER = {"real_other_topic"}
+#: the real-visitor figures, from tools/evaluate_real's summary
+REAL_FIGURES = {
+    "real_right_topic": "right_topic",
+    "real_honest": "honest_when_not_in_article",
+    "real_other_topic": "other_topic_answer_overall",
 }
 
 
@@ -40,11 +62,20 @@ def compare(
     ]
     ok = True
     for metric, allowed in RULES.items():
+        if metric not in new:
+            continue
+        if metric not in accepted:
+            lines.append(
+                f"{metric:18} {'-':>9} {float(new[metric]):9.4f} {'':>8}  new figure"
+            )
+            continue
         old_value, new_value = float(accepted[metric]), float(new[metric])
         change = new_value - old_value
-        passed = change >= -allowed - 1e-9
+        worse = change if metric in LOWER_IS_BETTER else -change
+        passed = worse <= allowed + 1e-9
         ok &= passed
-        limit = "no drop allowed" if allowed == 0 else f"max drop {allowed:.2f}"
+        word = "rise" if metric in LOWER_IS_BETTER else "drop"
+        limit = f"no {word} allowed" if allowed == 0 else f"max {word} {allowed:.2f}"
         verdict = "ok" if passed else f"WORSE ({limit})"
         lines.append(
             f"{metric:18} {old_value:9.4f} {new_value:9.4f} {change:+8.4f}  {verdict}"
@@ -58,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--report", type=Path, default=REPORT)
     parser.add_argument("--accepted", type=Path, default=ACCEPTED)
+    parser.add_argument("--real-report", type=Path, default=REAL_REPORT)
     parser.add_argument(
         "--accept",
         action="store_true",
@@ -72,12 +104,20 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     report: dict[str, Any] = json.loads(args.report.read_text())
     new = report.get("sets")
-    if not isinstance(new, dict) or set(RULES) - set(new):
+    if not isinstance(new, dict) or {
+        "crisis_recall",
+        "emergency_recall",
+        "faq_accuracy",
+    } - set(new):
         print(
             f"gate: {args.report} has no held-out set figures -- rerun `make nlu-gate`",
             file=sys.stderr,
         )
         return 2
+    new = dict(new)
+    if args.real_report.is_file():
+        summary = json.loads(args.real_report.read_text()).get("summary") or {}
+        new.update({k: summary[v] for k, v in REAL_FIGURES.items() if v in summary})
     if not args.accepted.is_file():
         print(
             f"gate: no accepted model yet ({args.accepted}); run `make accept-model` to record this one"
@@ -102,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             "accepted_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "examples": report.get("examples"),
             "macro_f1": report.get("macro_f1"),
-            "sets": {k: new[k] for k in RULES},
+            "sets": {k: new[k] for k in RULES if k in new},
         }
         args.accepted.write_text(json.dumps(record, indent=2) + "\n")
         print(f"gate: accepted; figures recorded in {args.accepted} (commit it)")

@@ -312,27 +312,6 @@ def test_a_real_question_without_a_source_or_a_label(project: Path) -> None:
     assert any("real question r001 has no public source" in m for m in found), found
 
 
-def test_the_real_visitor_outcomes() -> None:
-    from tools.evaluate_real import outcome, summarise
-
-    honest = {"faq/dosage"}
-    assert outcome("faq/withdrawal", "faq/withdrawal", honest) == "right"
-    assert outcome("not_in_article/pregnancy", "nlu_fallback", honest) == "honest"
-    assert outcome("not_in_article/dosing_taper", "faq/dosage", honest) == "honest"
-    assert outcome("not_in_article/drug_test", "faq/how_it_works", honest) == "wrong"
-    assert outcome("faq/signs", "crisis", honest) == "urgent"
-    rows = [
-        {"text": "a b", "expected": "faq/x", "outcome": "right"},
-        {"text": "a b", "expected": "faq/y", "outcome": "wrong"},
-        {"text": "a b", "expected": "not_in_article/z", "outcome": "honest"},
-        {"text": "a b", "expected": "not_in_article/z", "outcome": "wrong"},
-    ]
-    summary = summarise(rows)
-    assert summary["right_topic"] == 0.5
-    assert summary["honest_when_not_in_article"] == 0.5
-    assert summary["other_topic_answer_overall"] == 0.5
-
-
 # --------------------------------------------------------------------------- clinical (issue 12)
 
 

@@ -124,9 +124,11 @@ async def test_did_you_mean_offers_the_two_likeliest_topics(
     assert [b["payload"] for b in buttons] == [
         faq_payload("withdrawal"),
         faq_payload("stopping"),
+        "/something_else",
         "/admissions",
     ]
     assert "Did you mean" in dispatcher.messages[0]["text"]
+    assert "something_else" in domain["intents"]  # the button has somewhere to go
     assert "911" not in dispatcher.messages[0]["text"]
 
 

@@ -20,15 +20,22 @@ BASE = {
 
 
 def files(
-    tmp_path: Path, new: dict[str, float], accepted: dict[str, float] | None = BASE
+    tmp_path: Path,
+    new: dict[str, float],
+    accepted: dict[str, float] | None = BASE,
+    real: dict[str, float] | None = None,
 ) -> list[str]:
+    real_report = tmp_path / "real.json"
+    if real is not None:
+        real_report.write_text(json.dumps({"summary": real}))
     report = tmp_path / "report.json"
     report.write_text(
         json.dumps(
             {"model": "models/new.tar.gz", "examples": 10, "macro_f1": 0.9, "sets": new}
         )
     )
-    args = ["--report", str(report), "--accepted", str(tmp_path / "accepted.json")]
+    args = ["--report", str(report), "--accepted", str(tmp_path / "accepted.json"),
+            "--real-report", str(real_report)]  # fmt: skip
     if accepted is not None:
         (tmp_path / "accepted.json").write_text(
             json.dumps({"model": "old.tar.gz", "sets": accepted})
@@ -58,6 +65,45 @@ def test_the_gate(
     out = capsys.readouterr().out
     assert "faq_accuracy" in out and "0.9300" in out, "the figures are printed"
     assert ("REFUSED" in out) == (not passes)
+
+
+REAL = {"right_topic": 0.9, "honest_when_not_in_article": 0.92,
+        "other_topic_answer_overall": 0.02}  # fmt: skip
+ACCEPTED_REAL = {
+    **BASE,
+    "real_right_topic": 0.9,
+    "real_honest": 0.92,
+    "real_other_topic": 0.02,
+}
+
+
+@pytest.mark.parametrize(
+    "change, passes",
+    [
+        ({}, True),
+        ({"right_topic": 0.881}, True),  # 1.9 points down: allowed
+        ({"right_topic": 0.879}, False),
+        ({"honest_when_not_in_article": 0.89}, False),
+        ({"other_topic_answer_overall": 0.029}, True),  # 0.9 points up: allowed
+        ({"other_topic_answer_overall": 0.031}, False),  # lower is better
+        ({"other_topic_answer_overall": 0.0}, True),
+    ],
+)
+def test_the_gate_compares_the_real_visitor_figures(
+    tmp_path: Path, change: dict[str, float], passes: bool
+) -> None:
+    args = files(tmp_path, BASE, ACCEPTED_REAL, {**REAL, **change})
+    assert gate.main(args) == (0 if passes else 1)
+
+
+def test_a_figure_the_accepted_record_lacks_is_shown_not_compared(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = files(tmp_path, {**BASE, "mixing_accuracy": 0.5}, BASE, REAL)
+    assert gate.main(args) == 0
+    out = capsys.readouterr().out
+    assert "mixing_accuracy" in out and "new figure" in out
+    assert "real_other_topic" in out
 
 
 def test_accept_records_a_passing_model_only(tmp_path: Path) -> None:

@@ -1,0 +1,259 @@
+"""A second opinion on the FAQ topic: the sentence encoder's nearest phrasings.
+
+The ResponseSelector learns the topics from the words of our training
+phrasings. Real visitors use other words (issue 11). This component, named in
+config.yml right after the ResponseSelector, encodes the question with the
+pinned all-MiniLM-L6-v2 sentence encoder (rasa_server/nlu/encoder.py, weights
+from `make encoder`) and compares it with every FAQ training phrasing, encoded
+once at training time. A topic's score is the mean cosine similarity of its
+``neighbours`` closest phrasings; a softmax with ``temperature`` turns the
+scores into a distribution, which is blended with the selector's own:
+``weight`` x selector + (1 - weight) x encoder. The selector's prediction is
+then replaced by the blend: the chosen topic, its confidence, the ranking.
+
+Where both agree, the answer comes with a high confidence; where they
+disagree, the confidence drops and TopicFallback asks "Did you mean ...?"
+instead of answering with another topic's answer.
+
+Only messages the classifier reads as the ``faq`` intent are scored, so
+greetings and buttons cost nothing extra. The comparison of this pipeline
+with and without the scorer is in docs/pipeline-comparison.md.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RESPONSE_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from rasa_server.nlu.encoder import SentenceEncoder
+
+logger = logging.getLogger(__name__)
+
+RETRIEVAL_INTENT = "faq"
+RECORD_KEY = "topic_scorer"
+BATCH = 64
+
+
+def topic_distribution(
+    similarities: np.ndarray, labels: list[str], neighbours: int, temperature: float
+) -> dict[str, float]:
+    """Per topic, the mean of its ``neighbours`` highest similarities, softmaxed."""
+    topics = sorted(set(labels))
+    index = np.array([topics.index(label) for label in labels])
+    scores = np.empty(len(topics), dtype=np.float64)
+    for t in range(len(topics)):
+        own = np.sort(similarities[index == t])[::-1][:neighbours]
+        scores[t] = float(own.mean()) if own.size else -1.0
+    weights = np.exp((scores - scores.max()) / temperature)
+    weights /= weights.sum()
+    return {topic: float(w) for topic, w in zip(topics, weights, strict=True)}
+
+
+def blend(
+    selector: dict[str, float], encoder: dict[str, float], weight: float
+) -> list[tuple[str, float]]:
+    """weight x selector + (1 - weight) x encoder, best first."""
+    topics = set(selector) | set(encoder)
+    mixed = {
+        t: weight * selector.get(t, 0.0) + (1 - weight) * encoder.get(t, 0.0)
+        for t in topics
+    }
+    total = sum(mixed.values()) or 1.0
+    return sorted(((t, p / total) for t, p in mixed.items()), key=lambda tp: -tp[1])
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
+)
+class TopicScorer(GraphComponent, IntentClassifier):
+    """Blends the ResponseSelector's topic with the encoder's nearest phrasings."""
+
+    @classmethod
+    def required_components(cls) -> list[type]:
+        """None Rasa can check: it trains on the featurized data, and config.yml
+        places it after the ResponseSelector, whose output it reads."""
+        return []
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """The encoder's directory and the blend's settings."""
+        return {
+            "model": "build/encoder/all-MiniLM-L6-v2",
+            "neighbours": 3,
+            "temperature": 0.05,
+            "weight": 0.5,
+            "ranking_length": 10,
+        }
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        vectors: np.ndarray | None = None,
+        labels: list[str] | None = None,
+        responses: dict[str, Any] | None = None,
+    ) -> None:
+        """Create the component; the encoder's weights must be built."""
+        self.config = {**self.get_default_config(), **config}
+        for key in ("neighbours", "ranking_length"):
+            if not isinstance(self.config[key], int) or self.config[key] < 1:
+                raise ValueError(f"TopicScorer {key} must be a whole number above 0")
+        if not 0.0 <= float(self.config["weight"]) <= 1.0:
+            raise ValueError("TopicScorer weight must be between 0 and 1")
+        if float(self.config["temperature"]) <= 0:
+            raise ValueError("TopicScorer temperature must be above 0")
+        directory = Path(self.config["model"])
+        if not (directory / "model.safetensors").is_file():
+            raise FileNotFoundError(
+                f"The sentence encoder's weights are not in {directory}: run "
+                "`make encoder` (python -m tools.build_encoder)."
+            )
+        self._encoder = SentenceEncoder.load(directory)
+        self._storage = model_storage
+        self._resource = resource
+        self._vectors = (
+            vectors if vectors is not None else np.zeros((0, 384), np.float32)
+        )
+        self._labels = labels or []
+        self._responses = responses or {}
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> TopicScorer:
+        """Create an untrained component (see parent class)."""
+        return cls(config, model_storage, resource)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        parts = [
+            self._encoder.encode(texts[i : i + BATCH])
+            for i in range(0, len(texts), BATCH)
+        ]
+        return np.concatenate(parts) if parts else np.zeros((0, 384), np.float32)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Encode every FAQ training phrasing (the text the classifiers saw)."""
+        examples = [
+            e
+            for e in training_data.training_examples
+            if e.get(INTENT) == RETRIEVAL_INTENT
+            and e.get(INTENT_RESPONSE_KEY)
+            and e.get(TEXT)
+        ]
+        self._labels = [str(e.get(INTENT_RESPONSE_KEY)) for e in examples]
+        self._vectors = self._encode([str(e.get(TEXT)) for e in examples])
+        self._responses = {
+            key: value
+            for key, value in training_data.responses.items()
+            if key.startswith(f"utter_{RETRIEVAL_INTENT}/")
+        }
+        with self._storage.write_to(self._resource) as directory:
+            np.save(directory / "vectors.npy", self._vectors)
+            (directory / "labels.json").write_text(
+                json.dumps({"labels": self._labels, "responses": self._responses})
+            )
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> TopicScorer:
+        """Load the encoded phrasings of a trained model."""
+        with model_storage.read_from(resource) as directory:
+            vectors = np.load(directory / "vectors.npy")
+            stored = json.loads((directory / "labels.json").read_text())
+        return cls(
+            config,
+            model_storage,
+            resource,
+            vectors,
+            stored["labels"],
+            stored["responses"],
+        )
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Blend the selector's topic with the encoder's, for FAQ questions."""
+        todo = [
+            m
+            for m in messages
+            if (m.get(INTENT) or {}).get(INTENT_NAME_KEY) == RETRIEVAL_INTENT
+            and ((m.get("response_selector") or {}).get(RETRIEVAL_INTENT))
+            and isinstance(m.get(TEXT), str)
+        ]
+        if not todo or not self._labels:
+            return messages
+        similarities = self._encode([str(m.get(TEXT)) for m in todo]) @ self._vectors.T
+        for message, row in zip(todo, similarities, strict=True):
+            self._blend_into(message, row)
+        return messages
+
+    def _blend_into(self, message: Message, similarities: np.ndarray) -> None:
+        selector = message.get("response_selector")[RETRIEVAL_INTENT]
+        own = {
+            str(r.get(INTENT_RESPONSE_KEY)): float(
+                r.get(PREDICTED_CONFIDENCE_KEY) or 0.0
+            )
+            for r in selector.get("ranking") or []
+        }
+        encoder = topic_distribution(
+            similarities,
+            self._labels,
+            self.config["neighbours"],
+            float(self.config["temperature"]),
+        )
+        ranking = blend(own, encoder, float(self.config["weight"]))[
+            : self.config["ranking_length"]
+        ]
+        top, confidence = ranking[0]
+        before = selector.get("response") or {}
+        utter = f"utter_{top}"
+        selector["response"] = {
+            **before,
+            "responses": self._responses.get(utter) or before.get("responses"),
+            PREDICTED_CONFIDENCE_KEY: confidence,
+            INTENT_RESPONSE_KEY: top,
+            "utter_action": utter,
+        }
+        selector["ranking"] = [
+            {INTENT_RESPONSE_KEY: t, PREDICTED_CONFIDENCE_KEY: p} for t, p in ranking
+        ]
+        best = max(encoder.items(), key=lambda tp: tp[1])
+        message.set(
+            RECORD_KEY,
+            {
+                "selector": [
+                    before.get(INTENT_RESPONSE_KEY),
+                    round(float(before.get(PREDICTED_CONFIDENCE_KEY) or 0), 4),
+                ],
+                "encoder": [best[0], round(best[1], 4)],
+            },
+            add_to_output=True,
+        )
