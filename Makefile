@@ -15,7 +15,7 @@ CODE    := rasa_server actions common tools web deploy tests
 export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help install browser nginx spacy encoder train run run-cluster shell check test lint format typecheck validate unit \
-        integration e2e nlu-gate system guide check-data ask purge review accept-review accept-model bench compare-pipelines calibrate lock clean
+        integration e2e nlu-gate system guide check-data ask purge review accept-review accept-model bench profile compare-pipelines calibrate lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -137,8 +137,11 @@ guide: train $(WEBDEPS) ## follow docs/staff-guide.md on a throw-away copy: add 
 
 test: check validate integration e2e nlu-gate system guide ## everything CI checks (make check first)
 
-bench: train $(WEBDEPS) ## this assistant vs a stock `rasa init` one at 1/10/50 visitors (results/bench.json, .png)
-	$(PY) -m tools.bench
+bench: train $(WEBDEPS) ## vs a stock `rasa init` one: 2 pools, REST + socket.io, 1/10/50 visitors; fails on a missed goal (BENCH=--quick)
+	$(PY) -m tools.bench $(BENCH)
+
+profile: train ## where the time goes per message, never-twice texts, cProfile (results/profile.json)
+	$(PY) -m tools.bench.profile
 
 compare-pipelines: $(STAMP) $(SPACY) $(ENCODER) ## train and score the pipelines, 3 seeds each (slow; docs/pipeline-comparison.md)
 	$(PY) -m tools.compare_pipelines
