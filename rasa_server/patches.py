@@ -87,6 +87,12 @@ def _sqlite_tuning(_settings: ServerSettings) -> None:
     sqlite.tune()
 
 
+def _action_reply_validator(_settings: ServerSettings) -> None:
+    from rasa_server import action_validation
+
+    action_validation.install()
+
+
 def _strict_tracker_store(_settings: ServerSettings) -> None:
     from rasa_server.stores import tracker_guard
 
@@ -152,6 +158,13 @@ PATCHES: tuple[Patch, ...] = (
         "and answers a visitor as a stranger; instead the visitor is told and "
         "nothing is stored (stores/tracker_guard.py).",
         _strict_tracker_store,
+    ),
+    Patch(
+        "action reply validator",
+        ("rasa.core.actions.action.RemoteAction._validate_action_result",),
+        "Rasa re-checks the JSON schema itself on every custom action's reply "
+        "(35 ms of about 60 per message); built once instead (action_validation.py).",
+        _action_reply_validator,
     ),
 )
 
