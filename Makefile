@@ -127,7 +127,7 @@ nlu-gate: train ## held-out sets (macro-F1 0.90), real visitors (figures and iss
 	$(PY) -m tools.evaluate_conversation --model models/clonazepam-$$($(PY) -m tools.model_fingerprint).tar.gz --out results
 
 accept-model: nlu-gate ## record the current model's held-out figures as the accepted ones (commit config/accepted-model.json)
-	$(PY) -m tools.regression_gate --accept
+	$(PY) -m tools.regression_gate --accept $(if $(WHY),--because "$(WHY)")
 
 system: train $(WEBDEPS) $(ENCODER) browser nginx ## real servers: REST, the web widget in Chromium, channel webhooks
 	$(PYTEST) tests/system -q

@@ -4,8 +4,9 @@ Compares the held-out figures of the new model (results/nlu/report.json, written
 by `make nlu-gate`) with those of the last accepted model
 (config/accepted-model.json, committed), and fails when
 - crisis or emergency recall drops at all, or
-- FAQ, trap, mixing, running-out or visitors'-style accuracy falls by more
-  than one point (0.01), or
+- FAQ or trap accuracy falls by more than one point (0.01), or mixing,
+  running-out or visitors'-style accuracy by more than about one phrasing of
+  its set (0.03, 0.07, 0.02), or
 - on the real-visitor set (results/real/report.json, written by
   tools/evaluate_real), the right-topic or honest share falls by more than two
   points, or the share answered with another topic's answer rises by more
@@ -13,6 +14,10 @@ by `make nlu-gate`) with those of the last accepted model
 A figure the accepted record lacks (recorded before the figure existed) is
 shown and not compared.
 With --accept (`make accept-model`), a model that passes becomes the accepted one.
+A deliberate trade (a drop the project wants, e.g. "Did you mean" instead of an
+unsure answer) is accepted only with --accept --because "<why>"
+(`make accept-model WHY="..."`): the reason and the figures it replaced are
+recorded in the accepted file, for review.
 The figures are printed either way.
 """
 
@@ -37,9 +42,10 @@ RULES = {
     "emergency_recall": 0.0,
     "faq_accuracy": 0.01,
     "traps_accuracy": 0.01,
-    "mixing_accuracy": 0.01,
-    "running_out_accuracy": 0.01,
-    "visitors_accuracy": 0.01,
+    # small sets: about one phrasing's worth (40, 15 and 138 phrasings)
+    "mixing_accuracy": 0.03,
+    "running_out_accuracy": 0.07,
+    "visitors_accuracy": 0.02,
     "real_right_topic": 0.02,
     "real_honest": 0.02,
     "real_other_topic": 0.01,
@@ -95,6 +101,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="record the new model as accepted if it passes",
     )
+    parser.add_argument(
+        "--because",
+        default="",
+        help="with --accept: accept a model that fails, for this recorded reason",
+    )
     args = parser.parse_args(argv)
     if not args.report.is_file():
         print(
@@ -130,7 +141,11 @@ def main(argv: list[str] | None = None) -> int:
             f"Regression gate: {report.get('model')} against the accepted {accepted.get('model')}"
         )
         print("\n".join(lines))
-    if not ok:
+    if args.because and not args.accept:
+        print("gate: --because only goes with --accept", file=sys.stderr)
+        return 2
+    overridden = not ok and args.accept and bool(args.because.strip())
+    if not ok and not overridden:
         print(
             "gate: REFUSED -- the new model is worse than the accepted one on the held-out sets."
         )
@@ -144,6 +159,15 @@ def main(argv: list[str] | None = None) -> int:
             "macro_f1": report.get("macro_f1"),
             "sets": {k: new[k] for k in RULES if k in new},
         }
+        if overridden:
+            previous = json.loads(args.accepted.read_text())
+            record["accepted_despite_the_gate"] = {
+                "because": args.because.strip(),
+                "replaced": {
+                    "model": previous.get("model"),
+                    "sets": previous.get("sets"),
+                },
+            }
         args.accepted.write_text(json.dumps(record, indent=2) + "\n")
         print(f"gate: accepted; figures recorded in {args.accepted} (commit it)")
     else:

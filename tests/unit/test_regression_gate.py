@@ -106,6 +106,23 @@ def test_a_figure_the_accepted_record_lacks_is_shown_not_compared(
     assert "real_other_topic" in out
 
 
+def test_a_deliberate_trade_is_accepted_only_with_a_recorded_reason(
+    tmp_path: Path,
+) -> None:
+    worse = {**BASE, "faq_accuracy": 0.80}
+    assert gate.main([*files(tmp_path, worse), "--accept"]) == 1
+    assert json.loads((tmp_path / "accepted.json").read_text())["sets"] == BASE
+    assert gate.main([*files(tmp_path, worse), "--because", "x"]) == 2  # needs --accept
+    args = [*files(tmp_path, worse), "--accept", "--because", "Did you mean instead"]
+    assert gate.main(args) == 0
+    record = json.loads((tmp_path / "accepted.json").read_text())
+    assert record["sets"]["faq_accuracy"] == 0.80
+    assert record["accepted_despite_the_gate"] == {
+        "because": "Did you mean instead",
+        "replaced": {"model": "old.tar.gz", "sets": BASE},
+    }
+
+
 def test_accept_records_a_passing_model_only(tmp_path: Path) -> None:
     args = files(tmp_path, {**BASE, "crisis_recall": 0.5})
     assert gate.main([*args, "--accept"]) == 1
