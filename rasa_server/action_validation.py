@@ -50,4 +50,4 @@ def install() -> None:
     """Replace ``RemoteAction._validate_action_result`` (idempotent)."""
     from rasa.core.actions.action import RemoteAction
 
-    RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
+    RemoteAction._validate_action_result = validate_action_result
