@@ -114,9 +114,10 @@ def test_the_compared_pipelines_are_derived_from_config_yml() -> None:
         n for n in of("whole_message") if n in ("QuestionFocus", "WholeMessage")
     ] == []
     assert (
-        of("encoder").index("SentenceEncoderFeaturizer")
+        of("encoder_features").index("SentenceEncoderFeaturizer")
         == names.index("SpacyFeaturizer") + 1
     )
+    assert "TopicScorer" in names and "TopicScorer" not in of("no_scorer")
     assert "TopicFallback" not in of("no_topic_threshold")
     seeds = {c.get("random_seed") for c in derive(config, "chosen", 7)["pipeline"]
              if c["name"] in ("DIETClassifier", "ResponseSelector")}  # fmt: skip
