@@ -52,11 +52,33 @@ model_for() {
 # The servers started (start them in the background, then `pids+=($!)`); all of
 # them are stopped on Ctrl-C, SIGTERM or exit.
 pids=()
+# A Sanic worker still loading the model when SIGTERM arrives can miss it (seen
+# once in CI: the Rasa server never exited). So: SIGTERM, and again after 15 s
+# to whatever is left (by then it has loaded); after 30 s, SIGKILL the servers
+# and their worker processes.
+_alive() { local p; for p in "$@"; do kill -0 "$p" 2>/dev/null && return 0; done; return 1; }
+_signal_tree() {  # _signal_tree SIGNAL PID...: each process and its children
+  local p
+  for p in "${@:2}"; do
+    pkill "-$1" -P "$p" 2>/dev/null || true
+    kill "-$1" "$p" 2>/dev/null || true
+  done
+}
 stop() {
   trap - INT TERM EXIT
   if [ ${#pids[@]} -gt 0 ]; then
     echo "Stopping the servers ..."
     kill -TERM "${pids[@]}" 2>/dev/null || true
+    local i
+    for ((i = 0; i < 300; i++)); do
+      _alive "${pids[@]}" || break
+      if ((i == 150)); then _signal_tree TERM "${pids[@]}"; fi
+      sleep 0.1
+    done
+    if _alive "${pids[@]}"; then
+      echo "A server did not stop within 30 s of SIGTERM; killing it." >&2
+      _signal_tree KILL "${pids[@]}"
+    fi
     wait "${pids[@]}" 2>/dev/null || true
   fi
 }
