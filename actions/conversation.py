@@ -22,6 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.faq import FAQ_PREFIX, ActionDidYouMean, ranked_guesses
 from actions.handoff import ActionHandoffAdmissions
 from common.buttons import TALK_TO_A_PERSON, faq_payload, topic_titles
+from common.parse import selected_topic
 
 LAST_TOPIC = "last_topic"
 MISSED_TOPIC = "missed_topic"
@@ -147,8 +148,7 @@ def answered_topic(parse: dict[str, Any]) -> str | None:
     """The topic a message was answered with: faq/<topic> from the ResponseSelector."""
     if ((parse.get("intent") or {}).get("name")) != "faq":
         return None
-    selector = (parse.get("response_selector") or {}).get("faq") or {}
-    key = str((selector.get("response") or {}).get("intent_response_key") or "")
+    key = selected_topic(parse)[0] or ""
     return key.split("/", 1)[1] if key.startswith("faq/") else None
 
 

@@ -15,8 +15,8 @@ from common.buttons import (
     faq_payload,
     topic_titles,
 )
+from common.parse import FAQ_INTENT, topic_ranking
 
-FAQ_INTENT = "faq"
 FALLBACK_INTENT = "nlu_fallback"
 FAQ_PREFIX = "utter_faq/"
 URGENT_INTENTS = {"emergency", "crisis"}
@@ -70,16 +70,14 @@ def ranked_guesses(latest_message: dict[str, Any]) -> list[tuple[str, float]]:
     selector's confidence for that topic.
     """
     scores: dict[str, float] = {}
-    selector = (latest_message.get("response_selector") or {}).get(FAQ_INTENT) or {}
-    topic_ranking = selector.get("ranking") or []
+    ranked_topics = topic_ranking(latest_message)
     for item in latest_message.get("intent_ranking") or []:
         name, confidence = item.get("name"), float(item.get("confidence") or 0.0)
         if name == FAQ_INTENT:
-            for topic in topic_ranking:
-                key = str(topic.get("intent_response_key", ""))
+            for key, topic_confidence in ranked_topics:
                 if key.startswith(FAQ_INTENT + "/"):
                     guess = key.split("/", 1)[1]
-                    score = confidence * float(topic.get("confidence") or 0.0)
+                    score = confidence * topic_confidence
                     scores[guess] = max(scores.get(guess, 0.0), score)
         elif isinstance(name, str) and name != FALLBACK_INTENT:
             scores[name] = confidence

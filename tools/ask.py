@@ -17,6 +17,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from common.parse import selected_topic
 from common.paths import ROOT
 
 
@@ -41,11 +42,9 @@ async def ask(agent: Any, message: str) -> dict[str, Any]:
     intent = parse.get("intent") or {}
     topic, confidence = intent.get("name"), float(intent.get("confidence") or 0)
     if topic == "faq":
-        response = ((parse.get("response_selector") or {}).get("faq") or {}).get(
-            "response"
-        ) or {}
-        topic = response.get("intent_response_key") or topic
-        confidence = min(confidence, float(response.get("confidence") or 0))
+        key, topic_confidence = selected_topic(parse)
+        topic = key or topic
+        confidence = min(confidence, topic_confidence)
     return {
         "message": message,
         "topic": topic,

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from common import paths
+from common.parse import selected_topic
 from tools.evaluate_nlu import load_examples, predict
 
 BANDS = [i / 10 for i in range(11)]
@@ -43,11 +44,7 @@ def selector_choice(parse: dict[str, Any]) -> tuple[str | None, float] | None:
     intent = (parse.get("intent") or {}).get("name")
     if intent != "faq" and not parse.get("topic_fallback"):
         return None
-    response = ((parse.get("response_selector") or {}).get("faq") or {}).get(
-        "response"
-    ) or {}
-    key = response.get("intent_response_key")
-    return (str(key) if key else None), float(response.get("confidence") or 0.0)
+    return selected_topic(parse)
 
 
 def calibrate(points: list[tuple[float, bool]], max_wrong: float) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from common.data import read_examples
+from common.parse import selected_topic
 from common.paths import ROOT
 
 URGENT = {"emergency", "crisis"}
@@ -37,11 +38,7 @@ def load_examples(test_dir: Path) -> list[tuple[str, str, str]]:
 def label_of(parse: dict[str, Any]) -> str:
     intent = (parse.get("intent") or {}).get("name") or "none"
     if intent == "faq":
-        selected = ((parse.get("response_selector") or {}).get("faq") or {}).get(
-            "response"
-        ) or {}
-        key = selected.get("intent_response_key")
-        return str(key) if key else "faq"
+        return selected_topic(parse)[0] or "faq"
     return str(intent)
 
 

@@ -38,6 +38,7 @@ from typing import Any
 import yaml
 
 from common.data import normalise
+from common.parse import selected_topic
 from common.paths import ROOT
 from common.redact import EMAIL_RE
 from common.redact import redact as mask_phones
@@ -252,12 +253,9 @@ def guess_of(parse: dict[str, Any]) -> tuple[str, float]:
             confidence, float(intent.get("confidence") or 0.0) or confidence
         )
     if name == "faq":
-        response = ((parse.get("response_selector") or {}).get("faq") or {}).get(
-            "response"
-        ) or {}
-        key = response.get("intent_response_key")
+        key, topic_confidence = selected_topic(parse)
         if key:
-            return str(key), min(confidence, float(response.get("confidence") or 0.0))
+            return key, min(confidence, topic_confidence)
     return name, confidence
 
 

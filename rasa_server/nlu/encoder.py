@@ -154,7 +154,14 @@ class SentenceEncoder:
 
     @classmethod
     def load(cls, directory: Path) -> SentenceEncoder:
+        """The encoder in ``directory`` (``make encoder`` builds it)."""
         from safetensors.numpy import load_file
+
+        if not (directory / "model.safetensors").is_file():
+            raise FileNotFoundError(
+                f"The sentence encoder's weights are not in {directory}: run "
+                "`make encoder` (python -m tools.build_encoder)."
+            )
 
         config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
         weights = {
@@ -187,9 +194,28 @@ class SentenceEncoder:
             x, self.weights[f"{name}.weight"], self.weights[f"{name}.bias"]
         )
 
+    @property
+    def dimensions(self) -> int:
+        """The length of one sentence vector (384 for all-MiniLM-L6-v2)."""
+        return int(self.weights["embeddings.word_embeddings.weight"].shape[1])
+
+    def encode_batched(self, texts: list[str], batch: int = 64) -> np.ndarray:
+        """``encode`` in batches of similar length, rows in the order given.
+
+        Sorting by length first means short texts are not padded to the
+        longest of the whole set (training data mixes both).
+        """
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), self.dimensions), np.float32)
+        for start in range(0, len(order), batch):
+            chunk = order[start : start + batch]
+            out[chunk] = self.encode([texts[i] for i in chunk])
+        return out
+
     def encode(self, texts: list[str]) -> np.ndarray:
+        """One unit vector per text (mean pooling), as sentence-transformers."""
         if not texts:
-            return np.zeros((0, self.weights["embeddings.word_embeddings.weight"].shape[1]), np.float32)  # fmt: skip
+            return np.zeros((0, self.dimensions), np.float32)
         ids = [self.tokenizer.ids(text) for text in texts]
         length = max(len(row) for row in ids)
         batch = np.zeros((len(ids), length), dtype=np.int64)

@@ -28,8 +28,6 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from rasa_server.nlu.encoder import SentenceEncoder
 
-BATCH = 64
-
 
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
@@ -54,13 +52,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
 
     def __init__(self, config: dict[str, Any], name: str) -> None:
         super().__init__(name, config)
-        directory = Path(config["model"])
-        if not (directory / "model.safetensors").is_file():
-            raise FileNotFoundError(
-                f"The sentence encoder's weights are not in {directory}: run "
-                "`make encoder` (python -m tools.build_encoder)."
-            )
-        self.encoder = SentenceEncoder.load(directory)
+        self.encoder = SentenceEncoder.load(Path(config["model"]))
 
     @classmethod
     def create(
@@ -74,16 +66,14 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
 
     def _featurize(self, messages: list[Message]) -> None:
         todo = [m for m in messages if isinstance(m.get(TEXT), str) and m.get(TEXT)]
-        for start in range(0, len(todo), BATCH):
-            batch = todo[start : start + BATCH]
-            vectors = self.encoder.encode([m.get(TEXT) for m in batch])
-            for message, vector in zip(batch, vectors, strict=True):
-                self.add_features_to_message(
-                    sequence=None,
-                    sentence=vector[None, :],
-                    attribute=TEXT,
-                    message=message,
-                )
+        vectors = self.encoder.encode_batched([m.get(TEXT) for m in todo])
+        for message, vector in zip(todo, vectors, strict=True):
+            self.add_features_to_message(
+                sequence=None,
+                sentence=vector[None, :],
+                attribute=TEXT,
+                message=message,
+            )
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         self._featurize(training_data.training_examples)

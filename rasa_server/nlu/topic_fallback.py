@@ -36,20 +36,13 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
+from common.parse import selected_topic
+
 logger = logging.getLogger(__name__)
 
 RETRIEVAL_INTENT = "faq"
 FALLBACK_INTENT = "nlu_fallback"
 RECORD_KEY = "topic_fallback"
-
-
-def topic_of(message: Message) -> tuple[str | None, float]:
-    """The selector's chosen topic for ``faq`` and its confidence (None, 0.0 if none)."""
-    selector = (message.get("response_selector") or {}).get(RETRIEVAL_INTENT) or {}
-    response = selector.get("response") or {}
-    key = response.get("intent_response_key")
-    confidence = float(response.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
-    return (str(key) if key else None), confidence
 
 
 @DefaultV1Recipe.register(
@@ -104,7 +97,7 @@ class TopicFallback(GraphComponent, IntentClassifier):
         intent = message.get(INTENT) or {}
         if intent.get(INTENT_NAME_KEY) != RETRIEVAL_INTENT:
             return
-        topic, confidence = topic_of(message)
+        topic, confidence = selected_topic(message)
         if topic is not None and confidence >= self.threshold:
             return
         ranking = message.get(INTENT_RANKING_KEY) or []

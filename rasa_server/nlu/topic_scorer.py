@@ -49,7 +49,6 @@ logger = logging.getLogger(__name__)
 
 RETRIEVAL_INTENT = "faq"
 RECORD_KEY = "topic_scorer"
-BATCH = 64
 
 
 def topic_distribution(
@@ -121,17 +120,13 @@ class TopicScorer(GraphComponent, IntentClassifier):
             raise ValueError("TopicScorer weight must be between 0 and 1")
         if float(self.config["temperature"]) <= 0:
             raise ValueError("TopicScorer temperature must be above 0")
-        directory = Path(self.config["model"])
-        if not (directory / "model.safetensors").is_file():
-            raise FileNotFoundError(
-                f"The sentence encoder's weights are not in {directory}: run "
-                "`make encoder` (python -m tools.build_encoder)."
-            )
-        self._encoder = SentenceEncoder.load(directory)
+        self._encoder = SentenceEncoder.load(Path(self.config["model"]))
         self._storage = model_storage
         self._resource = resource
         self._vectors = (
-            vectors if vectors is not None else np.zeros((0, 384), np.float32)
+            vectors
+            if vectors is not None
+            else np.zeros((0, self._encoder.dimensions), np.float32)
         )
         self._labels = labels or []
         self._responses = responses or {}
@@ -147,13 +142,6 @@ class TopicScorer(GraphComponent, IntentClassifier):
         """Create an untrained component (see parent class)."""
         return cls(config, model_storage, resource)
 
-    def _encode(self, texts: list[str]) -> np.ndarray:
-        parts = [
-            self._encoder.encode(texts[i : i + BATCH])
-            for i in range(0, len(texts), BATCH)
-        ]
-        return np.concatenate(parts) if parts else np.zeros((0, 384), np.float32)
-
     def train(self, training_data: TrainingData) -> Resource:
         """Encode every FAQ training phrasing (the text the classifiers saw)."""
         examples = [
@@ -164,7 +152,9 @@ class TopicScorer(GraphComponent, IntentClassifier):
             and e.get(TEXT)
         ]
         self._labels = [str(e.get(INTENT_RESPONSE_KEY)) for e in examples]
-        self._vectors = self._encode([str(e.get(TEXT)) for e in examples])
+        self._vectors = self._encoder.encode_batched(
+            [str(e.get(TEXT)) for e in examples]
+        )
         self._responses = {
             key: value
             for key, value in training_data.responses.items()
@@ -210,7 +200,10 @@ class TopicScorer(GraphComponent, IntentClassifier):
         ]
         if not todo or not self._labels:
             return messages
-        similarities = self._encode([str(m.get(TEXT)) for m in todo]) @ self._vectors.T
+        similarities = (
+            self._encoder.encode_batched([str(m.get(TEXT)) for m in todo])
+            @ self._vectors.T
+        )
         for message, row in zip(todo, similarities, strict=True):
             self._blend_into(message, row)
         return messages

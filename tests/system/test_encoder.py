@@ -49,6 +49,16 @@ def test_the_vectors_are_the_reference_vectors(encoder: SentenceEncoder, referen
     assert np.allclose(np.linalg.norm(batch, axis=1), 1.0, atol=1e-5)
 
 
+def test_batched_encoding_keeps_the_order_given(encoder: SentenceEncoder, reference: dict) -> None:  # fmt: skip
+    texts = reference["texts"]
+    # batches of 2 after sorting by length: rows must still follow `texts`
+    batched = encoder.encode_batched(texts, batch=2)
+    expected = np.array(reference["vectors"], dtype=np.float32)
+    assert batched.shape == (len(texts), encoder.dimensions) == expected.shape
+    assert np.abs(batched - expected).max() < 1e-4
+    assert encoder.encode_batched([]).shape == (0, encoder.dimensions)
+
+
 def test_paraphrases_are_closer_than_other_questions(encoder: SentenceEncoder) -> None:
     v = encoder.encode([
         "can i quit klonopin cold turkey",
