@@ -5,8 +5,6 @@ NLU training per pipeline and seed) derives each pipeline from config.yml, so
 a variant can never drift from the chosen one:
 
 - ``chosen``: config.yml as it is;
-- ``whole_message``: without QuestionFocus / WholeMessage (the classifiers
-  see the whole of a long message);
 - ``no_scorer``: without TopicScorer (the ResponseSelector's topic alone);
 - ``encoder_features``: plus the all-MiniLM-L6-v2 sentence features
   (rasa_server/nlu/encoder_featurizer.py) for DIET and the ResponseSelector;
@@ -71,7 +69,6 @@ def _with_encoder(pipeline: Pipeline) -> Pipeline:
 
 VARIANTS: dict[str, Callable[[Pipeline], Pipeline]] = {
     "chosen": lambda pipeline: pipeline,
-    "whole_message": _without(".QuestionFocus", ".WholeMessage"),
     "no_scorer": _without(".TopicScorer"),
     "encoder_features": _with_encoder,
     "no_topic_threshold": _without(".TopicFallback"),
@@ -175,7 +172,7 @@ def table(runs: dict[str, list[dict[str, Any]]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variants", nargs="+", choices=sorted(VARIANTS),
-                        default=["chosen", "no_scorer", "whole_message"])  # fmt: skip
+                        default=["chosen", "no_scorer", "encoder_features"])  # fmt: skip
     parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
     args = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)

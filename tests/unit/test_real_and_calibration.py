@@ -102,7 +102,7 @@ def test_the_compared_pipelines_are_derived_from_config_yml() -> None:
 
     config = yaml.safe_load((ROOT / "config.yml").read_text())
     names = [c["name"].rsplit(".", 1)[-1] for c in config["pipeline"]]
-    assert "QuestionFocus" in names and "TopicFallback" in names
+    assert "TopicScorer" in names and "TopicFallback" in names
 
     def of(variant: str) -> list[str]:
         return [
@@ -110,9 +110,6 @@ def test_the_compared_pipelines_are_derived_from_config_yml() -> None:
         ]
 
     assert of("chosen") == names
-    assert [
-        n for n in of("whole_message") if n in ("QuestionFocus", "WholeMessage")
-    ] == []
     assert (
         of("encoder_features").index("SentenceEncoderFeaturizer")
         == names.index("SpacyFeaturizer") + 1
