@@ -93,6 +93,12 @@ def _action_reply_validator(_settings: ServerSettings) -> None:
     action_validation.install()
 
 
+def _model_load(_settings: ServerSettings) -> None:
+    from rasa_server import model_load
+
+    model_load.install()
+
+
 def _strict_tracker_store(_settings: ServerSettings) -> None:
     from rasa_server.stores import tracker_guard
 
@@ -165,6 +171,14 @@ PATCHES: tuple[Patch, ...] = (
         "Rasa re-checks the JSON schema itself on every custom action's reply "
         "(35 ms of about 60 per message); built once instead (action_validation.py).",
         _action_reply_validator,
+    ),
+    Patch(
+        "model load without a training step",
+        ("rasa.utils.tensorflow.models.RasaModel.load",),
+        "Rasa builds each TensorFlow model's weights by training it on one "
+        "example: 37 of 53 s of loading this model. One forward pass instead, "
+        "same weights and predictions (model_load.py).",
+        _model_load,
     ),
 )
 

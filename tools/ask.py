@@ -28,11 +28,12 @@ def current_model() -> Path:
 
 
 async def ask_all(model: Path, messages: list[str]) -> list[dict[str, Any]]:
-    from rasa.core.agent import Agent
     from rasa.utils.log_utils import configure_structlog
 
+    from rasa_server.model_load import load_agent
+
     configure_structlog(logging.ERROR)  # Rasa's structured debug lines go to stdout
-    agent = Agent.load(str(model))
+    agent = load_agent(str(model))
     return [await ask(agent, message) for message in messages]
 
 

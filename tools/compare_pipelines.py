@@ -103,9 +103,9 @@ def _train(config: Path, name: str, log: Path) -> float:
 
 
 async def _ms_per_message(model: Path, texts: list[str]) -> float:
-    from rasa.core.agent import Agent
+    from rasa_server.model_load import load_agent
 
-    agent = Agent.load(str(model))
+    agent = load_agent(str(model))
     for text in texts[:20]:  # warm-up: TensorFlow traces its graphs on first use
         await agent.parse_message(text)
     started = time.perf_counter()

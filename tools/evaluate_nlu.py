@@ -43,9 +43,9 @@ def label_of(parse: dict[str, Any]) -> str:
 
 
 async def predict(model: Path, texts: list[str]) -> list[dict[str, Any]]:
-    from rasa.core.agent import Agent
+    from rasa_server.model_load import load_agent
 
-    agent = Agent.load(str(model))
+    agent = load_agent(str(model))
     return [await agent.parse_message(text) for text in texts]
 
 
