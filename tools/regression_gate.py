@@ -159,8 +159,14 @@ def main(argv: list[str] | None = None) -> int:
             "macro_f1": report.get("macro_f1"),
             "sets": {k: new[k] for k in RULES if k in new},
         }
+        previous = (
+            json.loads(args.accepted.read_text()) if args.accepted.is_file() else {}
+        )
+        # the same model again (e.g. the real set grew): keep why it was accepted
+        kept = previous.get("accepted_despite_the_gate")
+        if not overridden and previous.get("model") == record["model"] and kept:
+            record["accepted_despite_the_gate"] = kept
         if overridden:
-            previous = json.loads(args.accepted.read_text())
             record["accepted_despite_the_gate"] = {
                 "because": args.because.strip(),
                 "replaced": {

@@ -123,6 +123,29 @@ def test_a_deliberate_trade_is_accepted_only_with_a_recorded_reason(
     }
 
 
+def test_accepting_the_same_model_again_keeps_the_recorded_reason(
+    tmp_path: Path,
+) -> None:
+    worse = {**BASE, "faq_accuracy": 0.80}
+    args = [*files(tmp_path, worse), "--accept", "--because", "a trade"]
+    assert gate.main(args) == 0
+    reason = json.loads((tmp_path / "accepted.json").read_text())[
+        "accepted_despite_the_gate"
+    ]
+    report = tmp_path / "report.json"
+    again = {**worse, "traps_accuracy": 0.97}  # same model, a test set grew
+    report.write_text(json.dumps({"model": "models/new.tar.gz", "sets": again}))
+    assert gate.main(args[:-2]) == 0  # --accept, no reason needed
+    record = json.loads((tmp_path / "accepted.json").read_text())
+    assert record["sets"] == again
+    assert record["accepted_despite_the_gate"] == reason
+    report.write_text(json.dumps({"model": "models/newer.tar.gz", "sets": again}))
+    assert gate.main(args[:-2]) == 0  # another model: the old reason does not apply
+    assert "accepted_despite_the_gate" not in json.loads(
+        (tmp_path / "accepted.json").read_text()
+    )
+
+
 def test_accept_records_a_passing_model_only(tmp_path: Path) -> None:
     args = files(tmp_path, {**BASE, "crisis_recall": 0.5})
     assert gate.main([*args, "--accept"]) == 1
