@@ -250,3 +250,47 @@ class TcpProxy:
     def close(self) -> None:
         self.cut()
         self.server.close()
+
+
+def same_outputs(a: Any, b: Any, atol: float = 0.0) -> bool:
+    """Two models' outputs (nested dicts, lists, arrays) are equal; floats within atol."""
+    import numpy as np
+
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same_outputs(a[k], b[k], atol) for k in a)
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(
+            same_outputs(x, y, atol) for x, y in zip(a, b, strict=True)
+        )
+    if isinstance(a, np.ndarray) and a.dtype.kind in "fc" and atol:
+        return a.shape == b.shape and bool(np.allclose(a, b, rtol=0, atol=atol))
+    if isinstance(a, np.ndarray):
+        return bool(np.array_equal(a, b))
+    if isinstance(a, float) and atol:
+        return abs(a - b) <= atol
+    return bool(a == b)
+
+
+def run_conversations(agent: Any, count: int, seed: int, prefix: str) -> None:
+    """``count`` varied conversations of held-out questions through ``agent``
+    (tools.bench's conversation pattern), each with its own sender id."""
+    import asyncio
+    import random
+
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+    from tools.bench import conversation, held_out_questions
+
+    questions = held_out_questions()
+    rng = random.Random(seed)  # noqa: S311 - a test pattern, not a secret
+
+    async def talk() -> None:
+        for number in range(count):
+            for text in conversation(rng, questions):
+                await agent.handle_message(
+                    UserMessage(
+                        text, CollectingOutputChannel(), sender_id=f"{prefix}{number}"
+                    )
+                )
+
+    asyncio.run(talk())
