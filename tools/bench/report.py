@@ -87,38 +87,15 @@ def chart(report: Mapping[str, Any], path: Path) -> None:
         ]
         x = list(range(len(mine)))
         top, bottom = axes[0][column], axes[1][column]
-        top.bar(
-            [i - 0.2 for i in x],
-            [s["rps"] for s in mine],
-            0.4,
-            label="this assistant",
-            color="#0b5394",
-        )
-        top.bar(
-            [i + 0.2 for i in x],
-            [t["rps"] if t else 0 for t in theirs],
-            0.4,
-            label="stock rasa init",
-            color="#9aa5b1",
-        )
+        for axis, key in ((top, "rps"), (bottom, "p95_ms")):
+            axis.bar([i - 0.2 for i in x], [s[key] for s in mine], 0.4,
+                     label="this assistant", color="#0b5394")  # fmt: skip
+            axis.bar([i + 0.2 for i in x], [t[key] if t else 0 for t in theirs], 0.4,
+                     label="stock rasa init", color="#9aa5b1")  # fmt: skip
         top.set_ylabel("requests / s")
         top.set_title(f"{pool.replace('_', ' ')}: throughput (x: channel, visitors)")
         top.set_xticks(x, names, fontsize=6)
         top.legend(fontsize=8)
-        bottom.bar(
-            [i - 0.2 for i in x],
-            [s["p95_ms"] for s in mine],
-            0.4,
-            label="this assistant",
-            color="#0b5394",
-        )
-        bottom.bar(
-            [i + 0.2 for i in x],
-            [t["p95_ms"] if t else 0 for t in theirs],
-            0.4,
-            label="stock rasa init",
-            color="#9aa5b1",
-        )
         bottom.axhline(
             MAX_P95_MS,
             linestyle="--",
