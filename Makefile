@@ -139,7 +139,7 @@ system: train $(WEBDEPS) $(ENCODER) browser nginx ## real servers: REST, the web
 guide: train $(WEBDEPS) ## follow docs/staff-guide.md on a throw-away copy: add a topic, accept a review, train, ask
 	$(PYTEST) tests/guide -q
 
-test: check validate integration e2e nlu-gate measure-nlu system guide ## everything CI checks (make check first)
+test: check validate integration e2e nlu-gate system guide ## everything CI checks (make check first)
 
 bench: train $(WEBDEPS) ## vs a stock `rasa init` one: 2 pools, REST + socket.io, 1/10/50 visitors; fails on a missed goal (BENCH=--quick)
 	$(PY) -m tools.bench $(BENCH)
