@@ -39,3 +39,28 @@ def topic_ranking(parse: Gets) -> list[tuple[str, float]]:
         for item in _selector(parse).get("ranking") or []
         if item.get("intent_response_key")
     ]
+
+
+def chosen(parse: Gets, behind_fallback: bool = False) -> tuple[str, float]:
+    """What the assistant picked: the intent, or its ``faq/<topic>``, and a confidence.
+
+    For a FAQ question the confidence is the lower of the intent's and the topic's.
+    With ``behind_fallback``, an ``nlu_fallback`` is looked behind: the runner-up
+    intent (and its topic) is what the assistant would have chosen, at no more
+    than the fallback's confidence. Staff tools report this as the "guess".
+    """
+    intent = parse.get("intent") or {}
+    name = str(intent.get("name") or "")
+    confidence = float(intent.get("confidence") or 0.0)
+    if behind_fallback and name == "nlu_fallback":
+        others = [r for r in parse.get("intent_ranking") or [] if r.get("name") != name]
+        if others:
+            name = str(others[0]["name"])
+            confidence = min(
+                float(others[0].get("confidence") or 0.0), confidence or 1.0
+            )
+    if name == FAQ_INTENT:
+        key, topic_confidence = selected_topic(parse)
+        if key:
+            return key, min(confidence, topic_confidence)
+    return name, confidence

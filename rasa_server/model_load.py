@@ -68,9 +68,17 @@ def load(
 
 
 def load_agent(model: str) -> Any:
-    """``Agent.load(model)`` with this load: for the tools that parse with a model."""
-    from rasa.core.agent import Agent
+    """``Agent.load(model)`` with this load: for the tools that parse with a model.
 
+    Rasa's structured log writes a debug line per parsed message to stdout;
+    the tools print their own figures there, so only its errors are kept.
+    """
+    import logging
+
+    from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.ERROR)
     install()
     return Agent.load(model)
 

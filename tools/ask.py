@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from common.parse import selected_topic
+from common.parse import chosen
 from common.paths import ROOT
 
 
@@ -28,11 +28,8 @@ def current_model() -> Path:
 
 
 async def ask_all(model: Path, messages: list[str]) -> list[dict[str, Any]]:
-    from rasa.utils.log_utils import configure_structlog
-
     from rasa_server.model_load import load_agent
 
-    configure_structlog(logging.ERROR)  # Rasa's structured debug lines go to stdout
     agent = load_agent(str(model))
     return [await ask(agent, message) for message in messages]
 
@@ -40,12 +37,7 @@ async def ask_all(model: Path, messages: list[str]) -> list[dict[str, Any]]:
 async def ask(agent: Any, message: str) -> dict[str, Any]:
     parse = await agent.parse_message(message)
     replies = await agent.handle_text(message, sender_id=f"ask-{uuid.uuid4().hex[:8]}")
-    intent = parse.get("intent") or {}
-    topic, confidence = intent.get("name"), float(intent.get("confidence") or 0)
-    if topic == "faq":
-        key, topic_confidence = selected_topic(parse)
-        topic = key or topic
-        confidence = min(confidence, topic_confidence)
+    topic, confidence = chosen(parse)
     return {
         "message": message,
         "topic": topic,

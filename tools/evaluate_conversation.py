@@ -92,11 +92,8 @@ def form_answer_ok(slot: str, text: str, parse: dict[str, Any], domain: Any) -> 
 
 
 async def _parse_all(model: Path, texts: list[str]) -> dict[str, dict[str, Any]]:
-    from rasa.utils.log_utils import configure_structlog
-
     from rasa_server.model_load import load_agent
 
-    configure_structlog(logging.ERROR)
     agent = load_agent(str(model))
     return {text: await agent.parse_message(text) for text in dict.fromkeys(texts)}
 

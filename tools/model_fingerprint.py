@@ -16,6 +16,7 @@ INPUTS = [
     "data",
     "rasa_server/safety_net",
     "rasa_server/nlu",
+    "common/parse.py",  # the NLU components read the selector's choice with it
     "build/spacy/en_vectors_md/SOURCE_SHA256",
     "requirements/lock.txt",
 ]

@@ -38,7 +38,7 @@ from typing import Any
 import yaml
 
 from common.data import normalise
-from common.parse import selected_topic
+from common.parse import chosen
 from common.paths import ROOT
 from common.redact import EMAIL_RE
 from common.redact import redact as mask_phones
@@ -235,30 +235,6 @@ def load_events(url: str) -> dict[str, list[dict[str, Any]]]:
     return conversations
 
 
-def guess_of(parse: dict[str, Any]) -> tuple[str, float]:
-    """The topic the assistant chose (or would have chosen) and its confidence."""
-    intent = parse.get("intent") or {}
-    name, confidence = intent.get("name") or "", float(intent.get("confidence") or 0.0)
-    if name == "nlu_fallback":
-        ranking = [
-            r
-            for r in parse.get("intent_ranking") or []
-            if r.get("name") != "nlu_fallback"
-        ]
-        if ranking:
-            name, confidence = ranking[0]["name"], float(
-                ranking[0].get("confidence") or 0.0
-            )
-        confidence = min(
-            confidence, float(intent.get("confidence") or 0.0) or confidence
-        )
-    if name == "faq":
-        key, topic_confidence = selected_topic(parse)
-        if key:
-            return key, min(confidence, topic_confidence)
-    return name, confidence
-
-
 def review(
     conversations: dict[str, list[dict[str, Any]]], masker: Masker, threshold: float
 ) -> Review:
@@ -288,7 +264,7 @@ def review(
             elif kind == "user":
                 text = str(event.get("text") or "")
                 parse = event.get("parse_data") or {}
-                guess, confidence = guess_of(parse)
+                guess, confidence = chosen(parse, behind_fallback=True)
                 result.messages += 1
                 if guess:
                     result.topics[guess] += 1

@@ -36,11 +36,10 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from common.parse import selected_topic
+from common.parse import FAQ_INTENT, selected_topic
 
 logger = logging.getLogger(__name__)
 
-RETRIEVAL_INTENT = "faq"
 FALLBACK_INTENT = "nlu_fallback"
 RECORD_KEY = "topic_fallback"
 
@@ -95,7 +94,7 @@ class TopicFallback(GraphComponent, IntentClassifier):
 
     def _process_message(self, message: Message) -> None:
         intent = message.get(INTENT) or {}
-        if intent.get(INTENT_NAME_KEY) != RETRIEVAL_INTENT:
+        if intent.get(INTENT_NAME_KEY) != FAQ_INTENT:
             return
         topic, confidence = selected_topic(message)
         if topic is not None and confidence >= self.threshold:

@@ -43,11 +43,11 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from common.parse import FAQ_INTENT, topic_ranking
 from rasa_server.nlu.encoder import SentenceEncoder
 
 logger = logging.getLogger(__name__)
 
-RETRIEVAL_INTENT = "faq"
 RECORD_KEY = "topic_scorer"
 
 
@@ -147,7 +147,7 @@ class TopicScorer(GraphComponent, IntentClassifier):
         examples = [
             e
             for e in training_data.training_examples
-            if e.get(INTENT) == RETRIEVAL_INTENT
+            if e.get(INTENT) == FAQ_INTENT
             and e.get(INTENT_RESPONSE_KEY)
             and e.get(TEXT)
         ]
@@ -158,7 +158,7 @@ class TopicScorer(GraphComponent, IntentClassifier):
         self._responses = {
             key: value
             for key, value in training_data.responses.items()
-            if key.startswith(f"utter_{RETRIEVAL_INTENT}/")
+            if key.startswith(f"utter_{FAQ_INTENT}/")
         }
         with self._storage.write_to(self._resource) as directory:
             np.save(directory / "vectors.npy", self._vectors)
@@ -194,8 +194,8 @@ class TopicScorer(GraphComponent, IntentClassifier):
         todo = [
             m
             for m in messages
-            if (m.get(INTENT) or {}).get(INTENT_NAME_KEY) == RETRIEVAL_INTENT
-            and ((m.get("response_selector") or {}).get(RETRIEVAL_INTENT))
+            if (m.get(INTENT) or {}).get(INTENT_NAME_KEY) == FAQ_INTENT
+            and ((m.get("response_selector") or {}).get(FAQ_INTENT))
             and isinstance(m.get(TEXT), str)
         ]
         if not todo or not self._labels:
@@ -209,13 +209,8 @@ class TopicScorer(GraphComponent, IntentClassifier):
         return messages
 
     def _blend_into(self, message: Message, similarities: np.ndarray) -> None:
-        selector = message.get("response_selector")[RETRIEVAL_INTENT]
-        own = {
-            str(r.get(INTENT_RESPONSE_KEY)): float(
-                r.get(PREDICTED_CONFIDENCE_KEY) or 0.0
-            )
-            for r in selector.get("ranking") or []
-        }
+        selector = message.get("response_selector")[FAQ_INTENT]
+        own = dict(topic_ranking(message))
         encoder = topic_distribution(
             similarities,
             self._labels,

@@ -1,0 +1,253 @@
+"""`make tune-scorer`: choose TopicScorer's blend settings on held-out data only.
+
+The trained model parses every held-out phrasing (tests/nlu/). For each message
+the classifier reads as a FAQ question, the ResponseSelector's own ranking and
+the encoder's similarities to the training phrasings are recorded before the
+blend, so any ``weight``, ``temperature`` and ``neighbours`` can be replayed
+without retraining (TopicScorer's own ``topic_distribution`` and ``blend``),
+followed by TopicFallback's threshold. The best settings are the most accurate
+on held-out data among those that answer no more held-out phrasings with
+another topic's answer than the current ones do.
+
+The real-visitor set (tests/real/) is replayed for the best settings and the
+current ones, and printed beside them: it is *reported*, never used to choose
+(issue 11: measure on what real people write, but don't tune on it).
+Writes results/tune-scorer.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from common import paths
+from tools.evaluate_nlu import label_of, load_examples
+from tools.evaluate_real import FALLBACK, _group, honest_topics, outcome, summarise
+from tools.evaluate_real import load as load_real
+
+WEIGHTS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+TEMPERATURES = (0.02, 0.03, 0.05, 0.08)
+NEIGHBOURS = (1, 2, 3, 5)
+THRESHOLDS = (0.2, 0.3, 0.4)
+
+
+@dataclass(frozen=True)
+class Settings:
+    weight: float
+    temperature: float
+    neighbours: int
+    threshold: float
+
+
+@dataclass
+class Parsed:
+    """One message: Rasa's final label, and what the blend saw (FAQ only)."""
+
+    label: str
+    selector: dict[str, float] | None = None
+    similarities: np.ndarray | None = None
+
+
+def current_settings() -> Settings:
+    """TopicScorer's and TopicFallback's settings in config.yml."""
+    from rasa_server.nlu.topic_scorer import TopicScorer
+
+    pipeline = yaml.safe_load((paths.ROOT / "config.yml").read_text())["pipeline"]
+    scorer = {**TopicScorer.get_default_config()}
+    threshold = None
+    for step in pipeline:
+        if step["name"].endswith("TopicScorer"):
+            scorer.update(step)
+        if step["name"].endswith("TopicFallback"):
+            threshold = float(step["threshold"])
+    if threshold is None:
+        raise SystemExit("config.yml: no TopicFallback in the pipeline")
+    return Settings(
+        float(scorer["weight"]),
+        float(scorer["temperature"]),
+        int(scorer["neighbours"]),
+        threshold,
+    )
+
+
+async def parse_all(model: Path, texts: list[str]) -> tuple[list[Parsed], list[str]]:
+    """Parse every text, recording the blend's inputs; also the encoder's labels."""
+    from rasa_server.model_load import load_agent
+    from rasa_server.nlu.topic_scorer import TopicScorer
+
+    seen: dict[str, tuple[dict[str, float], np.ndarray]] = {}
+    labels: list[str] = []
+    original = TopicScorer._blend_into
+
+    def recording(self: TopicScorer, message: Any, similarities: np.ndarray) -> None:
+        from common.parse import topic_ranking
+
+        labels[:] = self._labels
+        seen[str(message.get("text"))] = (dict(topic_ranking(message)), similarities)
+        original(self, message, similarities)
+
+    TopicScorer._blend_into = recording  # type: ignore[method-assign]
+    try:
+        agent = load_agent(str(model))
+        parsed = []
+        for text in texts:
+            parse = await agent.parse_message(text)
+            selector, similarities = seen.pop(text, (None, None))
+            label = label_of(parse)
+            # the blend decides only FAQ answers and TopicFallback's "Did you
+            # mean"; Rasa's FallbackClassifier and the safety net come after
+            # it and overrule it whatever the settings
+            if not (label.startswith("faq/") or "topic_fallback" in parse):
+                selector = similarities = None
+            parsed.append(Parsed(label, selector, similarities))
+    finally:
+        TopicScorer._blend_into = original  # type: ignore[method-assign]
+    return parsed, labels
+
+
+def replay(parsed: Parsed, labels: list[str], s: Settings) -> str:
+    """The label the pipeline would give with settings ``s``."""
+    from rasa_server.nlu.topic_scorer import blend, topic_distribution
+
+    if parsed.selector is None or parsed.similarities is None:
+        return parsed.label
+    encoder = topic_distribution(
+        parsed.similarities, labels, s.neighbours, s.temperature
+    )
+    top, confidence = blend(parsed.selector, encoder, s.weight)[0]
+    return top if confidence >= s.threshold else FALLBACK
+
+
+def held_out_figures(
+    parsed: list[Parsed], expected: list[str], labels: list[str], s: Settings
+) -> dict[str, float]:
+    got = [replay(p, labels, s) for p in parsed]
+    right = sum(g == e for g, e in zip(got, expected, strict=True))
+    wrong = sum(
+        g.startswith("faq/") and g != e for g, e in zip(got, expected, strict=True)
+    )
+    n = len(expected)
+    return {"accuracy": right / n, "other_topic_answer": wrong / n}
+
+
+def real_figures(
+    parsed: list[Parsed],
+    questions: list[dict[str, Any]],
+    labels: list[str],
+    s: Settings,
+    honest: set[str],
+) -> dict[str, Any]:
+    rows = []
+    for p, q in zip(parsed, questions, strict=True):
+        predicted = replay(p, labels, s)
+        rows.append(
+            {
+                "text": q["text"],
+                "expected": q["label"],
+                "outcome": outcome(q["label"], predicted, honest),
+                "group": _group(q["label"], frozenset(honest)),
+            }
+        )
+    summary = summarise(rows)
+    return {
+        k: summary[k]
+        for k in (
+            "right_topic",
+            "honest_when_not_in_article",
+            "other_topic_answer_overall",
+            "right_topic_long",
+        )
+    }
+
+
+def grid() -> Iterable[Settings]:
+    for w, t, n, th in itertools.product(WEIGHTS, TEMPERATURES, NEIGHBOURS, THRESHOLDS):
+        yield Settings(w, t, n, th)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True, type=Path)
+    parser.add_argument("--top", type=int, default=5, help="settings to print")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    logging.basicConfig(level=logging.WARNING)
+    os.chdir(paths.ROOT)  # config.yml names the spaCy pipeline by a relative path
+
+    held = load_examples(paths.TESTS / "nlu")
+    questions = load_real()
+    texts = [t for t, _, _ in held] + [q["text"] for q in questions]
+    parsed, labels = asyncio.run(parse_all(args.model, texts))
+    if not labels:
+        raise SystemExit("the model's TopicScorer saw no FAQ question: nothing to tune")
+    held_parsed, real_parsed = parsed[: len(held)], parsed[len(held) :]
+    expected = [label for _, label, _ in held]
+    honest = honest_topics()
+
+    now = current_settings()
+    current = held_out_figures(held_parsed, expected, labels, now)
+    scored = sorted(
+        (
+            (f["accuracy"], s, f)
+            for s in grid()
+            for f in [held_out_figures(held_parsed, expected, labels, s)]
+            if f["other_topic_answer"] <= current["other_topic_answer"]
+        ),
+        key=lambda x: -x[0],
+    )
+    result: dict[str, Any] = {
+        "held_out_examples": len(held),
+        "real_questions": len(questions),
+        "grid": len(scored),
+        "current": {
+            "settings": now.__dict__,
+            "held_out": current,
+            "real": real_figures(real_parsed, questions, labels, now, honest),
+        },
+        "best": [
+            {
+                "settings": s.__dict__,
+                "held_out": f,
+                "real": real_figures(real_parsed, questions, labels, s, honest),
+            }
+            for _, s, f in scored[: args.top]
+        ],
+    }
+    out = paths.ROOT / "results" / "tune-scorer.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+
+    def line(name: str, entry: dict[str, Any]) -> str:
+        s, h, r = entry["settings"], entry["held_out"], entry["real"]
+        return (
+            f"{name:8} w={s['weight']:.1f} t={s['temperature']:.2f} "
+            f"n={s['neighbours']} th={s['threshold']:.1f} | held-out acc "
+            f"{h['accuracy']:.3f} other {h['other_topic_answer']:.3f} | real right "
+            f"{r['right_topic']:.3f} honest {r['honest_when_not_in_article']:.3f} "
+            f"other {r['other_topic_answer_overall']:.3f} long {r['right_topic_long']:.3f}"
+        )
+
+    print(
+        f"{len(held)} held-out phrasings choose; {len(questions)} real ones are only reported."
+    )
+    print(line("current", result["current"]))
+    for rank, entry in enumerate(result["best"], 1):
+        print(line(f"best {rank}", entry))
+    print(f"Written: {out.relative_to(paths.ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
