@@ -15,7 +15,7 @@ CODE    := rasa_server actions common tools web deploy tests
 
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install browser nginx spacy encoder train run run-cluster shell check test lint format typecheck validate unit \
+.PHONY: help install browser nginx spacy encoder train run run-cluster shell check test lint format typecheck validate unit tune-scorer \
         integration e2e nlu-gate measure-nlu system guide check-data ask purge review accept-review accept-model bench profile compare-pipelines calibrate lock clean
 
 help: ## list the targets
@@ -152,6 +152,9 @@ compare-pipelines: $(STAMP) $(SPACY) $(ENCODER) ## train and score the pipelines
 
 calibrate: train ## how often a FAQ answer at each topic confidence was right (held-out); suggests the threshold
 	$(PY) -m tools.calibrate_topic --model $(MODEL_FILE)
+
+tune-scorer: train ## replay the topic scorer's blend settings on held-out data (the real set only reported)
+	$(PY) -m tools.tune_scorer --model $(MODEL_FILE)
 
 lock: ## re-pin requirements/lock.txt from requirements/requirements.in
 	rm -rf /tmp/lock-venv && $$(tools/find_python.sh) -m venv /tmp/lock-venv

@@ -146,6 +146,20 @@ def test_traps_do_not_trigger(intent: str, text: str) -> None:
     assert assess(text) is None
 
 
+def test_no_faq_training_phrasing_trips_the_safety_net() -> None:
+    """The safety net overrules the topic, so such a phrasing would teach a topic
+    the assistant never answers: write it without danger-now words, or drop it."""
+    tripped = [
+        f"{p.path.name}:{p.line}: {p.intent} trips the safety net ({result.matched})"
+        f" -- reword it without danger happening now, or move it to urgent.yml"
+        for path in sorted((PROJECT_ROOT / "data" / "nlu").glob("faq*.yml"))
+        for p in read_phrasings(path)
+        for result in [assess(p.text)]
+        if result is not None
+    ]
+    assert not tripped, "\n".join(tripped)
+
+
 @pytest.mark.parametrize(
     "path, intent, minimum",
     [
