@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from tools.tune_scorer import Parsed, Settings, current_settings, held_out_figures, replay
+from tools.tune_scorer import (
+    Parsed,
+    Settings,
+    current_settings,
+    held_out_figures,
+    replay,
+)
 
 LABELS = ["faq/stopping", "faq/stopping", "faq/withdrawal", "faq/withdrawal"]
 # the encoder finds the question close to the withdrawal phrasings
