@@ -16,6 +16,20 @@ from typing import Any
 
 import yaml
 
+#: libyaml's parser when PyYAML was built with it (the pinned wheel is): the
+#: same safe loading and line marks, about ten times faster on these files
+LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(text: str) -> Any:
+    """``yaml.safe_load`` with the fast loader."""
+    return yaml.load(text, Loader=LOADER)  # noqa: S506 (a safe loader)
+
+
+def compose_yaml(text: str) -> Any:
+    """``yaml.compose`` (nodes with line marks) with the fast loader."""
+    return yaml.compose(text, Loader=LOADER)
+
 
 @dataclass
 class Phrasing:
@@ -49,7 +63,7 @@ def _mapping_items(
 
 def read_phrasings(path: Path) -> list[Phrasing]:
     """Every example of every intent in an NLU file, with its line number."""
-    root = yaml.compose(path.read_text(encoding="utf-8"))
+    root = compose_yaml(path.read_text(encoding="utf-8"))
     out: list[Phrasing] = []
     for name, _, blocks in _mapping_items(root):
         if name != "nlu" or not isinstance(blocks, yaml.SequenceNode):
@@ -76,7 +90,7 @@ def read_phrasings(path: Path) -> list[Phrasing]:
 
 
 def read_answers(path: Path) -> list[Answer]:
-    root = yaml.compose(path.read_text(encoding="utf-8"))
+    root = compose_yaml(path.read_text(encoding="utf-8"))
     out: list[Answer] = []
     for name, _, responses in _mapping_items(root):
         if name != "responses":
@@ -122,7 +136,7 @@ def story_intents(paths: list[Path]) -> set[str]:
 
 
 def domain_intents(domain: Path) -> set[str]:
-    data: Any = yaml.safe_load(domain.read_text(encoding="utf-8")) or {}
+    data: Any = load_yaml(domain.read_text(encoding="utf-8")) or {}
     intents: set[str] = set()
     for item in data.get("intents") or []:
         intents.add(next(iter(item)) if isinstance(item, dict) else str(item))

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import bisect
 import json
 import re
 import sys
@@ -42,7 +43,9 @@ import yaml
 from common.data import (
     Answer,
     Phrasing,
+    compose_yaml,
     domain_intents,
+    load_yaml,
     normalise,
     read_answers,
     read_phrasings,
@@ -202,7 +205,7 @@ def check(root: Path = ROOT) -> list[Problem]:
 
     # each topic's entry in knowledge/grounding.yml: a title, and facts or a kind
     grounding_file = root / "knowledge" / "grounding.yml"
-    grounding: Any = yaml.safe_load(grounding_file.read_text(encoding="utf-8")) or {}
+    grounding: Any = load_yaml(grounding_file.read_text(encoding="utf-8")) or {}
     entries = grounding.get("topics") or {}
     grounding_lines = grounding_file.read_text(encoding="utf-8").splitlines()
     for topic, phrasings in sorted(by_topic.items()):
@@ -354,7 +357,7 @@ def check_payload(
 
 def configured_contacts(root: Path) -> tuple[set[str], set[str]]:
     """Phone digits and e-mail addresses of config/contacts.yml."""
-    data: Any = yaml.safe_load(
+    data: Any = load_yaml(
         (root / "config" / "contacts.yml").read_text(encoding="utf-8")
     )
     phones: set[str] = set()
@@ -465,7 +468,7 @@ def check_grounding(root: Path, answers: dict[str, Answer]) -> list[Problem]:
     grounding_file = root / "knowledge" / "grounding.yml"
     raw = grounding_file.read_text(encoding="utf-8")
     lines = raw.splitlines()
-    grounding: Any = yaml.safe_load(raw) or {}
+    grounding: Any = load_yaml(raw) or {}
     topics: dict[str, Any] = grounding.get("topics") or {}
     sections: dict[str, Any] = grounding.get("sections") or {}
     article_raw = (root / "knowledge" / "source" / ARTICLE_NAME).read_text(
@@ -562,7 +565,7 @@ def check_grounding(root: Path, answers: dict[str, Answer]) -> list[Problem]:
 def domain_texts(root: Path) -> dict[str, tuple[Answer, list[str]]]:
     """Every reply of domain.yml: its Answer (for the line) and all its variants."""
     domain_file = root / "domain.yml"
-    data: Any = yaml.safe_load(domain_file.read_text(encoding="utf-8")) or {}
+    data: Any = load_yaml(domain_file.read_text(encoding="utf-8")) or {}
     located = {a.name: a for a in read_answers(domain_file)}
     return {
         name: (located[name], [str(v["text"]) for v in variants or [] if v.get("text")])
@@ -671,8 +674,8 @@ REAL_LABEL_RE = re.compile(
 def _items_with_lines(path: Path) -> list[tuple[int, dict[str, Any]]]:
     """The list entries of a YAML file, each with the line it starts on."""
     text = path.read_text(encoding="utf-8")
-    node = yaml.compose(text)
-    data = yaml.safe_load(text) or []
+    node = compose_yaml(text)
+    data = load_yaml(text) or []
     if not isinstance(node, yaml.SequenceNode) or not isinstance(data, list):
         return []
     return [
@@ -690,8 +693,9 @@ def _near(a: tuple[str, frozenset[str]], b: tuple[str, frozenset[str]]) -> bool:
     (x, wa), (y, wb) = a, b
     if x == y:
         return True
-    if min(len(wa), len(wb)) < 4:
-        return False
+    small, large = sorted((len(wa), len(wb)))
+    if small < 4 or small < NEAR_COPY_JACCARD * large:
+        return False  # the Jaccard index is at most small / large
     return len(wa & wb) / len(wa | wb) >= NEAR_COPY_JACCARD
 
 
@@ -732,19 +736,29 @@ def check_real_set(
         if not url.startswith(("https://", "http://")):
             problems.append(Problem(questions_file, line,
                 f"real question {qid} has no public source -- add its url to tests/real/provenance.yml"))  # fmt: skip
-    real = [
-        (line, entry, _words_of(str(entry.get("text") or "")))
-        for line, entry in questions
-    ]
+    # by number of distinct words: a near copy has between 0.7 and 1/0.7 times
+    # as many as the phrasing, so only that slice is compared
+    real = sorted(
+        (
+            (len(words[1]), n, line, entry, words)
+            for n, (line, entry) in enumerate(questions)
+            for words in [_words_of(str(entry.get("text") or ""))]
+        ),
+        key=lambda r: r[0],
+    )
+    sizes = [r[0] for r in real]
     for phrasing in training:
         mine = _words_of(phrasing.text)
-        for line, entry, theirs in real:
-            if _near(mine, theirs):
-                problems.append(Problem(phrasing.path, phrasing.line,
-                    f"'{phrasing.text}' copies real-visitor test question {entry.get('id')} "
-                    f"({questions_file.relative_to(root)}:{line}) -- real questions are test-only; "
-                    "write your own phrasing in their style"))  # fmt: skip
-                break
+        size = len(mine[1])
+        start = bisect.bisect_left(sizes, NEAR_COPY_JACCARD * size)
+        stop = bisect.bisect_right(sizes, size / NEAR_COPY_JACCARD)
+        copied = [r for r in real[start:stop] if _near(mine, r[4])]
+        if copied:
+            _, _, line, entry, _ = min(copied, key=lambda r: r[1])  # first in the file
+            problems.append(Problem(phrasing.path, phrasing.line,
+                f"'{phrasing.text}' copies real-visitor test question {entry.get('id')} "
+                f"({questions_file.relative_to(root)}:{line}) -- real questions are test-only; "
+                "write your own phrasing in their style"))  # fmt: skip
     return problems
 
 
