@@ -84,6 +84,16 @@ def _group(expected: str, honest: frozenset[str] = frozenset()) -> str:
     return "not_in_article"
 
 
+def judge(question: dict[str, Any], predicted: str, honest: set[str]) -> dict[str, Any]:
+    """One question's row for ``summarise``: its outcome and the reply it needs."""
+    return {
+        "text": question["text"],
+        "expected": question["label"],
+        "outcome": outcome(question["label"], predicted, honest),
+        "group": _group(question["label"], frozenset(honest)),
+    }
+
+
 def offered(parse: dict[str, Any], expected: str) -> bool:
     """Whether "Did you mean ...?" would offer the expected topic (top two)."""
     from actions.faq import ranked_guesses
@@ -162,12 +172,10 @@ def main(argv: list[str] | None = None) -> int:
     for question, parse in zip(questions, parses, strict=True):
         predicted = label_of(parse)
         rows.append({
-            "id": question["id"], "text": question["text"],
-            "expected": question["label"], "predicted": predicted,
+            "id": question["id"], **judge(question, predicted, honest),
+            "predicted": predicted,
             "confidence": round(float((parse.get("intent") or {}).get("confidence") or 0), 3),
-            "outcome": outcome(question["label"], predicted, honest),
             "offered": offered(parse, question["label"]),
-            "group": _group(question["label"], frozenset(honest)),
         })  # fmt: skip
     summary = summarise(rows)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -33,8 +33,10 @@ import numpy as np
 import yaml
 
 from common import paths
+from common.parse import topic_ranking
+from tools.calibrate_topic import selector_choice
 from tools.evaluate_nlu import label_of, load_examples
-from tools.evaluate_real import FALLBACK, _group, honest_topics, outcome, summarise
+from tools.evaluate_real import FALLBACK, honest_topics, judge, summarise
 from tools.evaluate_real import load as load_real
 
 WEIGHTS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
@@ -92,8 +94,6 @@ async def parse_all(model: Path, texts: list[str]) -> tuple[list[Parsed], list[s
     original = TopicScorer._blend_into
 
     def recording(self: TopicScorer, message: Any, similarities: np.ndarray) -> None:
-        from common.parse import topic_ranking
-
         labels[:] = self._labels
         seen[str(message.get("text"))] = (dict(topic_ranking(message)), similarities)
         original(self, message, similarities)
@@ -105,13 +105,12 @@ async def parse_all(model: Path, texts: list[str]) -> tuple[list[Parsed], list[s
         for text in texts:
             parse = await agent.parse_message(text)
             selector, similarities = seen.pop(text, (None, None))
-            label = label_of(parse)
             # the blend decides only FAQ answers and TopicFallback's "Did you
             # mean"; Rasa's FallbackClassifier and the safety net come after
             # it and overrule it whatever the settings
-            if not (label.startswith("faq/") or "topic_fallback" in parse):
+            if selector_choice(parse) is None:
                 selector = similarities = None
-            parsed.append(Parsed(label, selector, similarities))
+            parsed.append(Parsed(label_of(parse), selector, similarities))
     finally:
         TopicScorer._blend_into = original  # type: ignore[method-assign]
     return parsed, labels
@@ -149,17 +148,10 @@ def real_figures(
     s: Settings,
     honest: set[str],
 ) -> dict[str, Any]:
-    rows = []
-    for p, q in zip(parsed, questions, strict=True):
-        predicted = replay(p, labels, s)
-        rows.append(
-            {
-                "text": q["text"],
-                "expected": q["label"],
-                "outcome": outcome(q["label"], predicted, honest),
-                "group": _group(q["label"], frozenset(honest)),
-            }
-        )
+    rows = [
+        judge(q, replay(p, labels, s), honest)
+        for p, q in zip(parsed, questions, strict=True)
+    ]
     summary = summarise(rows)
     return {
         k: summary[k]
