@@ -12,12 +12,9 @@ cd "$(dirname "$0")/.."
 export TRACKER_DB="${TRACKER_DB:-var/tracker.sqlite3}"
 export LOCK_DB="${LOCK_DB:-var/locks.sqlite3}"
 # Two Rasa worker processes share the CPU cores (each loads the model); the lock
-# store keeps each conversation's messages in order across them. One TensorFlow
-# thread per worker: the models are small and a thread pool per call costs more
-# than it gives (make bench, docs/speed.md).
+# store keeps each conversation's messages in order across them. Their threads:
+# deploy/servers.sh.
 export SANIC_WORKERS="${SANIC_WORKERS:-2}"
-export TF_INTRA_OP_PARALLELISM_THREADS="${TF_INTRA_OP_PARALLELISM_THREADS:-1}"
-export TF_INTER_OP_PARALLELISM_THREADS="${TF_INTER_OP_PARALLELISM_THREADS:-1}"
 # endpoints.yml (SQLite, one server) or deploy/endpoints.scale.yml (PostgreSQL + Redis)
 ENDPOINTS="${ENDPOINTS:-endpoints.yml}"
 # Rasa's HTTP API (/conversations, /model, ...) stays off. ENABLE_API=true turns it

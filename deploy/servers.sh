@@ -29,6 +29,15 @@ for key in $(grep -oE '\$\{[A-Z0-9_]+\}' credentials.yml | tr -d '${}' | sort -u
 done
 export RASA_TELEMETRY_ENABLED=false
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
+# One compute thread per process: the worker processes already share the cores,
+# and the models are small, so a thread pool per call costs more than it gives.
+# TensorFlow's threads, and OpenBLAS's (numpy: the sentence encoder), whose idle
+# threads spin: 40.6 ms of CPU per message with one, 73.1 ms with two, for
+# about the same wall time (make profile, docs/speed.md).
+export TF_INTRA_OP_PARALLELISM_THREADS="${TF_INTRA_OP_PARALLELISM_THREADS:-1}"
+export TF_INTER_OP_PARALLELISM_THREADS="${TF_INTER_OP_PARALLELISM_THREADS:-1}"
+export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 # Where the servers write their logs (tests give each run its own folder), and
 # how much (DEBUG logs the messages; phone numbers, e-mail addresses and
 # callback answers are masked in them).

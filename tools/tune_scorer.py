@@ -164,6 +164,41 @@ def real_figures(
     }
 
 
+def reader_ceiling(
+    parsed: list[Parsed], expected: list[str], labels: list[str], s: Settings
+) -> dict[str, Any]:
+    """How far choosing between these two readers can go: on the messages
+    whose right answer is a FAQ topic, how often that topic is the selector's
+    first choice, the encoder's, either one's, or in the encoder's first three.
+
+    "either" bounds any rule that picks one reader's first choice (a blend
+    nearly always does; it can also rank a topic both put second first).
+    """
+    from rasa_server.nlu.topic_scorer import topic_distribution
+
+    counts = {"selector": 0, "encoder": 0, "either": 0, "encoder_top3": 0}
+    total = 0
+    for p, want in zip(parsed, expected, strict=True):
+        if not want.startswith("faq/"):
+            continue
+        total += 1
+        if p.selector is None or p.similarities is None:
+            continue  # not read as a FAQ question: no blend can answer it
+        encoder = topic_distribution(
+            p.similarities, labels, s.neighbours, s.temperature
+        )
+        by_encoder = sorted(encoder, key=lambda t: -encoder[t])
+        selector = p.selector
+        selector_first = max(selector, key=lambda t: selector[t])
+        counts["selector"] += selector_first == want
+        counts["encoder"] += by_encoder[0] == want
+        counts["either"] += want in (selector_first, by_encoder[0])
+        counts["encoder_top3"] += want in by_encoder[:3]
+    return {"questions": total} | {
+        k: round(v / total, 3) if total else 0.0 for k, v in counts.items()
+    }
+
+
 def grid() -> Iterable[Settings]:
     for w, t, n, th in itertools.product(WEIGHTS, TEMPERATURES, NEIGHBOURS, THRESHOLDS):
         yield Settings(w, t, n, th)
@@ -217,6 +252,11 @@ def main(argv: list[str] | None = None) -> int:
             for _, s, f in scored[: args.top]
         ],
     }
+    real_expected = [str(q["label"]) for q in questions]
+    result["ceiling"] = {
+        "held_out": reader_ceiling(held_parsed, expected, labels, now),
+        "real": reader_ceiling(real_parsed, real_expected, labels, now),
+    }
     out = paths.ROOT / "results" / "tune-scorer.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
@@ -237,6 +277,13 @@ def main(argv: list[str] | None = None) -> int:
     print(line("current", result["current"]))
     for rank, entry in enumerate(result["best"], 1):
         print(line(f"best {rank}", entry))
+    for name, c in result["ceiling"].items():
+        print(
+            f"ceiling  {name}: of {c['questions']} FAQ questions, first choice right: "
+            f"selector {c['selector']:.3f}, encoder {c['encoder']:.3f}, either "
+            f"{c['either']:.3f} (the most that picking one of them can get); the "
+            f"encoder's first three {c['encoder_top3']:.3f}"
+        )
     print(f"Written: {out.relative_to(paths.ROOT)}")
     return 0
 

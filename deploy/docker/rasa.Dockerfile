@@ -37,7 +37,9 @@ ENV PATH=/opt/venv/bin:$PATH \
     TF_CPP_MIN_LOG_LEVEL=2 \
     SANIC_WORKERS=2 \
     TF_INTRA_OP_PARALLELISM_THREADS=1 \
-    TF_INTER_OP_PARALLELISM_THREADS=1
+    TF_INTER_OP_PARALLELISM_THREADS=1 \
+    OPENBLAS_NUM_THREADS=1 \
+    OMP_NUM_THREADS=1
 WORKDIR /app
 
 # The code that runs inside the Rasa process, and the package it shares.

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tools.bench import load, pools
+from tools.bench.report import table
 from tools.bench.stats import check_goals, percentile, summarise
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -160,3 +161,16 @@ def test_a_goal_not_measured_is_not_met() -> None:
     goals = check_goals(ours, [], None, None)
     assert not any(g.met for g in goals if "throughput" in g.name)
     assert not any(g.met for g in goals if "socketio" in g.name)
+
+
+def test_a_ratio_against_a_stock_measurement_with_errors_is_void() -> None:
+    # stock socket.io replies that never come wait out the client's timeout:
+    # stock's throughput collapses, and ours looks 10 times faster
+    ours = [segment("rest", 100, 100), segment("socketio", 100, 100)]
+    stock = [segment("rest", 30, 900), segment("socketio", 10, 900, errors=2)]
+    goals = {g.name.split(" (")[0]: g for g in check_goals(ours, stock, 1800, 15)}
+    assert goals["rest throughput vs stock"].met
+    void = goals["socketio throughput vs stock"]
+    assert not void.met and void.value is None
+    assert "void: the stock assistant had 2 error(s)" in void.line()
+    assert "void" in table(ours, stock).splitlines()[-1]

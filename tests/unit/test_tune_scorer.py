@@ -9,6 +9,7 @@ from tools.tune_scorer import (
     Settings,
     current_settings,
     held_out_figures,
+    reader_ceiling,
     replay,
 )
 
@@ -51,3 +52,23 @@ def test_the_current_settings_are_read_from_config_yml() -> None:
     now = current_settings()
     assert 0.0 <= now.weight <= 1.0 and now.neighbours >= 1
     assert 0.0 < now.threshold < 1.0
+
+
+def test_the_ceiling_counts_each_readers_first_choice_on_faq_questions() -> None:
+    # the selector says stopping, the encoder withdrawal
+    parsed = [
+        Parsed("faq/stopping", SELECTOR, SIMILARITIES),  # right: the selector's
+        Parsed("faq/stopping", SELECTOR, SIMILARITIES),  # right: the encoder's
+        Parsed("faq/stopping", SELECTOR, SIMILARITIES),  # neither reader's first
+        Parsed("greet"),  # a FAQ question not read as one: nobody's
+        Parsed("greet"),  # not a FAQ question: not counted
+    ]
+    expected = ["faq/stopping", "faq/withdrawal", "faq/signs", "faq/signs", "greet"]
+    ceiling = reader_ceiling(parsed, expected, LABELS, Settings(0.5, 0.05, 2, 0.3))
+    assert ceiling == {
+        "questions": 4,
+        "selector": 0.25,
+        "encoder": 0.25,
+        "either": 0.5,
+        "encoder_top3": 0.5,
+    }

@@ -252,11 +252,13 @@ def main(argv: list[str] | None = None) -> int:
         **results,
         "ratios": [
             {**{k: o[k] for k in ("pool", "channel", "pattern", "visitors")},
-             "throughput": stats.ratio(o["rps"], s["rps"]), "p95": stats.ratio(o["p95_ms"], s["p95_ms"])}
+             # None where the stock side erred (stats.segment_ratio)
+             "throughput": stats.segment_ratio(o, s), "p95": stats.segment_ratio(o, s, "p95_ms"),
+             "stock_errors": s["errors"]}
             for o in ours.get("segments", [])
             if (s := stats.find(stock.get("segments", []), o["channel"], o["pattern"], o["pool"], o["visitors"]))
         ],
-        "goals": [{"name": g.name, "value": g.value, "target": g.target, "met": g.met} for g in goals],
+        "goals": [{"name": g.name, "value": g.value, "target": g.target, "met": g.met, "note": g.note} for g in goals],
     }  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=2))

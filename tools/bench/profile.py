@@ -28,6 +28,7 @@ import argparse
 import asyncio
 import cProfile
 import json
+import logging
 import os
 import pstats
 import subprocess
@@ -56,6 +57,9 @@ COMPONENTS: dict[str, list[tuple[str, str]]] = {
     "CountVectorsFeaturizer (x2: words, char n-grams)": [("count_vectors_featurizer.py", "process")],
     "DIETClassifier": [("rasa/nlu/classifiers/diet_classifier.py", "process")],
     "ResponseSelector": [("rasa/nlu/selectors/response_selector.py", "process")],
+    "TopicScorer (sentence encoder)": [("rasa_server/nlu/topic_scorer.py", "process")],
+    "  of which: encoding the message": [("rasa_server/nlu/encoder.py", "encode_batched")],
+    "TopicFallback": [("rasa_server/nlu/topic_fallback.py", "process")],
     "SafetyNet + UrgentContext": [("safety_net/component.py", "process"), ("safety_net/urgent_context.py", "process")],
     "FallbackClassifier": [("fallback_classifier.py", "process")],
     "policies (predict_next_with_tracker_if_should)": [("rasa/core/processor.py", "predict_next_with_tracker_if_should")],
@@ -121,10 +125,16 @@ async def run(model: Path, plain: list[str], texts: list[str], warmup: list[str]
     from rasa.core.agent import load_agent
     from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
     from rasa.core.utils import AvailableEndpoints
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
 
     from rasa_server import patches
     from rasa_server import settings as settings_module
 
+    # the server's log level (deploy/servers.sh: INFO); unset, structlog
+    # prints every DEBUG event and the profile measures the logging
+    configure_logging_and_warnings(logging.INFO)
+    configure_structlog(logging.INFO)
     patches.apply(settings_module.load(os.environ))
     endpoints = AvailableEndpoints.read_endpoints(str(ROOT / "endpoints.yml"))
     agent = await load_agent(model_path=str(model), endpoints=endpoints)
@@ -153,6 +163,15 @@ async def run(model: Path, plain: list[str], texts: list[str], warmup: list[str]
     return out
 
 
+#: deploy/servers.sh's thread settings, one thread each
+THREAD_SETTINGS = (
+    "TF_INTRA_OP_PARALLELISM_THREADS",
+    "TF_INTER_OP_PARALLELISM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.bench.profile")
     parser.add_argument("--messages", type=int, default=300)
@@ -164,11 +183,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{model.relative_to(ROOT)}: no model: run `make train`", file=sys.stderr)
         return 2
     tmp = Path(tempfile.mkdtemp(prefix="profile-"))
-    # as deploy/run.sh sets them: one TensorFlow thread
+    # as deploy/servers.sh sets them (unless set here): one compute thread.
+    # OpenBLAS reads its setting when numpy loads: this must come first.
+    for key in THREAD_SETTINGS:
+        os.environ.setdefault(key, "1")
     os.environ.update(
         {
-            "TF_INTRA_OP_PARALLELISM_THREADS": "1",
-            "TF_INTER_OP_PARALLELISM_THREADS": "1",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "RASA_TELEMETRY_ENABLED": "false",
             "ACTION_PORT": str(free_port()),
@@ -209,9 +229,11 @@ def main(argv: list[str] | None = None) -> int:
         "wall_ms_per_message": round(wall * 1000 / len(texts), 1),
         "cpu_ms_per_message": round(cpu * 1000 / len(texts), 1),
         "components": rows,
+        "threads": {key: os.environ[key] for key in THREAD_SETTINGS},
     }
     (RESULTS / "profile.json").write_text(json.dumps(report, indent=2))
     bare = report["without_profiler"]
+    print("threads: " + ", ".join(f"{k}={v}" for k, v in report["threads"].items()))
     print(f"{len(plain)} never-twice messages, one at a time, no profiler: "
           f"{bare['wall_ms_per_message']} ms wall, {bare['cpu_ms_per_message']} ms CPU per message")  # fmt: skip
     print(f"{len(texts)} more under cProfile: "

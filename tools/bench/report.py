@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from tools.bench.stats import MAX_P95_MS, find, ratio
+from tools.bench.stats import MAX_P95_MS, find, segment_ratio
 
 
 def label(s: Mapping[str, Any]) -> str:
@@ -25,7 +25,7 @@ def table(ours: Sequence[Mapping[str, Any]], stock: Sequence[Mapping[str, Any]])
     lines = [head, "-" * len(head)]
     for o in ours:
         s = find(stock, o["channel"], o["pattern"], o["pool"], o["visitors"])
-        r = ratio(o["rps"], s["rps"]) if s else None
+        r = segment_ratio(o, s) if s else None
         theirs = (
             f"{s['rps']:11.1f} {s['p95_ms']:6.0f} {s['errors']:4d} {s['empty_replies']:5d}"
             if s
@@ -34,9 +34,15 @@ def table(ours: Sequence[Mapping[str, Any]], stock: Sequence[Mapping[str, Any]])
         lines.append(
             f"{o['pool']:<11} {label(o):<16} {o['visitors']:3d} | {o['rps']:10.1f} "
             f"{o['p50_ms']:6.0f} {o['p95_ms']:6.0f} {o['p99_ms']:6.0f} {o['errors']:4d} "
-            f"{o['empty_replies']:5d} | {theirs} | {'-' if r is None else f'{r:5.2f}':>5}"
+            f"{o['empty_replies']:5d} | {theirs} | {shown_ratio(r, s):>5}"
         )
     return "\n".join(lines)
+
+
+def shown_ratio(r: float | None, stock: Mapping[str, Any] | None) -> str:
+    if r is not None:
+        return f"{r:5.2f}"
+    return "void" if stock and stock["errors"] else "-"
 
 
 def worker_split(ours: Sequence[Mapping[str, Any]]) -> str:

@@ -104,6 +104,21 @@ def ratio(ours: float | None, stock: float | None) -> float | None:
     return round(ours / stock, 2)
 
 
+def segment_ratio(
+    ours: Mapping[str, Any], stock: Mapping[str, Any], key: str = "rps"
+) -> float | None:
+    """ours / stock for one measurement, or None when the stock side failed.
+
+    A stock request that errs (a socket.io reply that never comes waits out
+    the client's timeout) stalls its visitor, so stock's throughput would
+    fall and the ratio rise for a reason that is not speed: that ratio is
+    void, never a goal met.
+    """
+    if int(stock.get("errors") or 0):
+        return None
+    return ratio(ours[key], stock[key])
+
+
 @dataclass(frozen=True)
 class Goal:
     """One of issue 16's goals: what was measured, the target, met or not."""
@@ -112,9 +127,13 @@ class Goal:
     value: float | None
     target: str
     met: bool
+    #: why there is no value, when there is a reason beyond "not measured"
+    note: str = ""
 
     def line(self) -> str:
-        shown = "not measured" if self.value is None else f"{self.value:g}"
+        shown = (
+            (self.note or "not measured") if self.value is None else f"{self.value:g}"
+        )
         return f"{'met   ' if self.met else 'MISSED'} {self.name}: {shown} (goal {self.target})"
 
 
@@ -148,13 +167,17 @@ def check_goals(
     where = f"{GOAL_VISITORS} visitors, {GOAL_POOL.replace('_', ' ')}, {GOAL_PATTERN}"
     for channel in GOAL_CHANNELS:
         mine, theirs = find(ours, channel), find(stock, channel)
-        r = ratio(mine["rps"], theirs["rps"]) if mine and theirs else None
+        r = segment_ratio(mine, theirs) if mine and theirs else None
+        void = bool(mine and theirs and r is None and theirs["errors"])
         goals.append(
             Goal(
                 f"{channel} throughput vs stock ({where})",
                 r,
                 f">= {MIN_THROUGHPUT_RATIO:g}x",
                 r is not None and r >= MIN_THROUGHPUT_RATIO,
+                f"void: the stock assistant had {theirs['errors']} error(s) here"
+                if void and theirs
+                else "",
             )
         )
         p95 = float(mine["p95_ms"]) if mine else None
