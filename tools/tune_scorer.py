@@ -51,6 +51,8 @@ class Settings:
     temperature: float
     neighbours: int
     threshold: float
+    #: TopicScorer's trust_selector_above (None: the encoder always asked)
+    trust: float | None = None
 
 
 @dataclass
@@ -76,11 +78,13 @@ def current_settings() -> Settings:
             threshold = float(step["threshold"])
     if threshold is None:
         raise SystemExit("config.yml: no TopicFallback in the pipeline")
+    trust = scorer["trust_selector_above"]
     return Settings(
         float(scorer["weight"]),
         float(scorer["temperature"]),
         int(scorer["neighbours"]),
         threshold,
+        None if trust is None else float(trust),
     )
 
 
@@ -91,7 +95,7 @@ async def parse_all(model: Path, texts: list[str]) -> tuple[list[Parsed], list[s
 
     seen: dict[str, tuple[dict[str, float], np.ndarray]] = {}
     labels: list[str] = []
-    original = TopicScorer._blend_into
+    original, sure = TopicScorer._blend_into, TopicScorer._sure
 
     def recording(self: TopicScorer, message: Any, similarities: np.ndarray) -> None:
         labels[:] = self._labels
@@ -99,6 +103,9 @@ async def parse_all(model: Path, texts: list[str]) -> tuple[list[Parsed], list[s
         original(self, message, similarities)
 
     TopicScorer._blend_into = recording  # type: ignore[method-assign]
+    # the encoder is asked for every FAQ question here, so that any
+    # trust_selector_above can be replayed too
+    TopicScorer._sure = lambda self, message: False  # type: ignore[method-assign]
     try:
         agent = load_agent(str(model))
         parsed = []
@@ -113,15 +120,23 @@ async def parse_all(model: Path, texts: list[str]) -> tuple[list[Parsed], list[s
             parsed.append(Parsed(label_of(parse), selector, similarities))
     finally:
         TopicScorer._blend_into = original  # type: ignore[method-assign]
+        TopicScorer._sure = sure  # type: ignore[method-assign]
     return parsed, labels
 
 
 def replay(parsed: Parsed, labels: list[str], s: Settings) -> str:
     """The label the pipeline would give with settings ``s``."""
-    from rasa_server.nlu.topic_scorer import blend, topic_distribution
+    from rasa_server.nlu.topic_scorer import (
+        blend,
+        selector_is_sure,
+        topic_distribution,
+    )
 
     if parsed.selector is None or parsed.similarities is None:
         return parsed.label
+    if selector_is_sure(parsed.selector, s.trust):
+        top, confidence = max(parsed.selector.items(), key=lambda tp: tp[1])
+        return top if confidence >= s.threshold else FALLBACK
     encoder = topic_distribution(
         parsed.similarities, labels, s.neighbours, s.temperature
     )
@@ -199,9 +214,9 @@ def reader_ceiling(
     }
 
 
-def grid() -> Iterable[Settings]:
+def grid(trust: float | None) -> Iterable[Settings]:
     for w, t, n, th in itertools.product(WEIGHTS, TEMPERATURES, NEIGHBOURS, THRESHOLDS):
-        yield Settings(w, t, n, th)
+        yield Settings(w, t, n, th, trust)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -228,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     scored = sorted(
         (
             (f["accuracy"], s, f)
-            for s in grid()
+            for s in grid(now.trust)
             for f in [held_out_figures(held_parsed, expected, labels, s)]
             if f["other_topic_answer"] <= current["other_topic_answer"]
         ),
@@ -265,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         s, h, r = entry["settings"], entry["held_out"], entry["real"]
         return (
             f"{name:8} w={s['weight']:.1f} t={s['temperature']:.2f} "
-            f"n={s['neighbours']} th={s['threshold']:.1f} | held-out acc "
+            f"n={s['neighbours']} th={s['threshold']:.1f} trust={s['trust']} | held-out acc "
             f"{h['accuracy']:.3f} other {h['other_topic_answer']:.3f} | real right "
             f"{r['right_topic']:.3f} honest {r['honest_when_not_in_article']:.3f} "
             f"other {r['other_topic_answer_overall']:.3f} long {r['right_topic_long']:.3f}"

@@ -16,7 +16,12 @@ disagree, the confidence drops and TopicFallback asks "Did you mean ...?"
 instead of answering with another topic's answer.
 
 Only messages the classifier reads as the ``faq`` intent are scored, so
-greetings and buttons cost nothing extra. The comparison of this pipeline
+greetings and buttons cost nothing extra. Where the selector alone is at least
+``trust_selector_above`` sure of its topic, the encoder is not run and the
+selector's answer stands: at 0.8 that changed no label of either held-out set
+or the real-visitor set (replayed with ``make tune-scorer``), and skips the
+encoder, the costliest step of a message, for about half of the FAQ questions
+(docs/speed.md). The comparison of this pipeline
 with and without the scorer is in docs/pipeline-comparison.md.
 """
 
@@ -66,6 +71,11 @@ def topic_distribution(
     return {topic: float(w) for topic, w in zip(topics, weights, strict=True)}
 
 
+def selector_is_sure(selector: dict[str, float], trust: float | None) -> bool:
+    """Whether the selector's own first choice is sure enough to stand alone."""
+    return trust is not None and bool(selector) and max(selector.values()) >= trust
+
+
 def blend(
     selector: dict[str, float], encoder: dict[str, float], weight: float
 ) -> list[tuple[str, float]]:
@@ -100,6 +110,8 @@ class TopicScorer(GraphComponent, IntentClassifier):
             "temperature": 0.05,
             "weight": 0.5,
             "ranking_length": 10,
+            # None: always ask the encoder
+            "trust_selector_above": None,
         }
 
     def __init__(
@@ -120,6 +132,14 @@ class TopicScorer(GraphComponent, IntentClassifier):
             raise ValueError("TopicScorer weight must be between 0 and 1")
         if float(self.config["temperature"]) <= 0:
             raise ValueError("TopicScorer temperature must be above 0")
+        trust = self.config["trust_selector_above"]
+        if trust is not None and not (
+            isinstance(trust, int | float) and 0.0 < float(trust) <= 1.0
+        ):
+            raise ValueError(
+                "TopicScorer trust_selector_above must be above 0 and at most 1, "
+                "or empty (always ask the encoder)"
+            )
         self._encoder = SentenceEncoder.load(Path(self.config["model"]))
         self._storage = model_storage
         self._resource = resource
@@ -191,14 +211,22 @@ class TopicScorer(GraphComponent, IntentClassifier):
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Blend the selector's topic with the encoder's, for FAQ questions."""
-        todo = [
+        faq = [
             m
             for m in messages
             if (m.get(INTENT) or {}).get(INTENT_NAME_KEY) == FAQ_INTENT
             and ((m.get("response_selector") or {}).get(FAQ_INTENT))
             and isinstance(m.get(TEXT), str)
         ]
-        if not todo or not self._labels:
+        if not faq or not self._labels:
+            return messages
+        todo = []
+        for message in faq:
+            if self._sure(message):
+                self._record(message, None)
+            else:
+                todo.append(message)
+        if not todo:
             return messages
         similarities = (
             self._encoder.encode_batched([str(m.get(TEXT)) for m in todo])
@@ -207,6 +235,28 @@ class TopicScorer(GraphComponent, IntentClassifier):
         for message, row in zip(todo, similarities, strict=True):
             self._blend_into(message, row)
         return messages
+
+    def _sure(self, message: Message) -> bool:
+        """The selector alone decides (``trust_selector_above``)."""
+        trust = self.config["trust_selector_above"]
+        return selector_is_sure(
+            dict(topic_ranking(message)), None if trust is None else float(trust)
+        )
+
+    def _record(self, message: Message, encoder: list[Any] | None) -> None:
+        """What each reader chose, in the parse (``encoder`` None: not asked)."""
+        before = message.get("response_selector")[FAQ_INTENT].get("response") or {}
+        message.set(
+            RECORD_KEY,
+            {
+                "selector": [
+                    before.get(INTENT_RESPONSE_KEY),
+                    round(float(before.get(PREDICTED_CONFIDENCE_KEY) or 0), 4),
+                ],
+                "encoder": encoder,
+            },
+            add_to_output=True,
+        )
 
     def _blend_into(self, message: Message, similarities: np.ndarray) -> None:
         selector = message.get("response_selector")[FAQ_INTENT]
@@ -221,6 +271,8 @@ class TopicScorer(GraphComponent, IntentClassifier):
             : self.config["ranking_length"]
         ]
         top, confidence = ranking[0]
+        best = max(encoder.items(), key=lambda tp: tp[1])
+        self._record(message, [best[0], round(best[1], 4)])
         before = selector.get("response") or {}
         utter = f"utter_{top}"
         selector["response"] = {
@@ -233,15 +285,3 @@ class TopicScorer(GraphComponent, IntentClassifier):
         selector["ranking"] = [
             {INTENT_RESPONSE_KEY: t, PREDICTED_CONFIDENCE_KEY: p} for t, p in ranking
         ]
-        best = max(encoder.items(), key=lambda tp: tp[1])
-        message.set(
-            RECORD_KEY,
-            {
-                "selector": [
-                    before.get(INTENT_RESPONSE_KEY),
-                    round(float(before.get(PREDICTED_CONFIDENCE_KEY) or 0), 4),
-                ],
-                "encoder": [best[0], round(best[1], 4)],
-            },
-            add_to_output=True,
-        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rasa_server.nlu.topic_scorer import blend, topic_distribution
+from rasa_server.nlu.topic_scorer import blend, selector_is_sure, topic_distribution
 
 
 def test_a_topic_scores_by_its_nearest_phrasings() -> None:
@@ -35,3 +35,11 @@ def test_agreement_raises_and_disagreement_lowers_the_confidence() -> None:
     assert disagree[0][1] < agree[0][1]
     only_selector = blend({"faq/a": 0.6}, {"faq/b": 1.0}, 1.0)
     assert only_selector[0] == ("faq/a", pytest.approx(1.0))
+
+
+def test_the_selector_stands_alone_only_when_sure_enough() -> None:
+    ranking = {"faq/a": 0.8, "faq/b": 0.2}
+    assert selector_is_sure(ranking, 0.8)
+    assert not selector_is_sure(ranking, 0.81)
+    assert not selector_is_sure(ranking, None), "None: the encoder is always asked"
+    assert not selector_is_sure({}, 0.5)

@@ -72,3 +72,22 @@ def test_the_ceiling_counts_each_readers_first_choice_on_faq_questions() -> None
         "either": 0.5,
         "encoder_top3": 0.5,
     }
+
+
+def test_a_sure_selector_stands_without_the_encoder() -> None:
+    # the selector is 0.7 sure of stopping; the encoder prefers withdrawal
+    parsed = Parsed("faq/stopping", SELECTOR, SIMILARITIES)
+    blended = Settings(0.0, 0.05, 2, 0.3, trust=None)
+    assert replay(parsed, LABELS, blended) == "faq/withdrawal"
+    assert (
+        replay(parsed, LABELS, Settings(0.0, 0.05, 2, 0.3, trust=0.7)) == "faq/stopping"
+    )
+    assert (
+        replay(parsed, LABELS, Settings(0.0, 0.05, 2, 0.3, trust=0.71))
+        == "faq/withdrawal"
+    )
+    # standing alone, the selector still meets TopicFallback's threshold
+    assert (
+        replay(parsed, LABELS, Settings(0.0, 0.05, 2, 0.75, trust=0.7))
+        == "nlu_fallback"
+    )
