@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from tools.bench.stats import MAX_P95_MS, find, segment_ratio
+from tools.bench.stats import MAX_P95_MS, find, segment_ratio, stock_failed
 
 
 def label(s: Mapping[str, Any]) -> str:
@@ -42,7 +42,7 @@ def table(ours: Sequence[Mapping[str, Any]], stock: Sequence[Mapping[str, Any]])
 def shown_ratio(r: float | None, stock: Mapping[str, Any] | None) -> str:
     if r is not None:
         return f"{r:5.2f}"
-    return "void" if stock and stock["errors"] else "-"
+    return "void" if stock_failed(stock) else "-"
 
 
 def worker_split(ours: Sequence[Mapping[str, Any]]) -> str:

@@ -104,17 +104,22 @@ def ratio(ours: float | None, stock: float | None) -> float | None:
     return round(ours / stock, 2)
 
 
-def segment_ratio(
-    ours: Mapping[str, Any], stock: Mapping[str, Any], key: str = "rps"
-) -> float | None:
-    """ours / stock for one measurement, or None when the stock side failed.
+def stock_failed(stock: Mapping[str, Any] | None) -> bool:
+    """Whether a stock measurement had errors, which voids its ratio.
 
     A stock request that errs (a socket.io reply that never comes waits out
     the client's timeout) stalls its visitor, so stock's throughput would
     fall and the ratio rise for a reason that is not speed: that ratio is
     void, never a goal met.
     """
-    if int(stock.get("errors") or 0):
+    return bool(stock and int(stock.get("errors") or 0))
+
+
+def segment_ratio(
+    ours: Mapping[str, Any], stock: Mapping[str, Any], key: str = "rps"
+) -> float | None:
+    """ours / stock for one measurement, or None when the stock side failed."""
+    if stock_failed(stock):
         return None
     return ratio(ours[key], stock[key])
 
@@ -168,7 +173,6 @@ def check_goals(
     for channel in GOAL_CHANNELS:
         mine, theirs = find(ours, channel), find(stock, channel)
         r = segment_ratio(mine, theirs) if mine and theirs else None
-        void = bool(mine and theirs and r is None and theirs["errors"])
         goals.append(
             Goal(
                 f"{channel} throughput vs stock ({where})",
@@ -176,7 +180,7 @@ def check_goals(
                 f">= {MIN_THROUGHPUT_RATIO:g}x",
                 r is not None and r >= MIN_THROUGHPUT_RATIO,
                 f"void: the stock assistant had {theirs['errors']} error(s) here"
-                if void and theirs
+                if mine and theirs and stock_failed(theirs)
                 else "",
             )
         )
