@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -75,11 +76,16 @@ def outcome(expected: str, predicted: str, honest: set[str]) -> str:
     return "wrong"
 
 
+def answerable(expected: str, honest: Collection[str] = frozenset()) -> bool:
+    """Whether the label is an article topic (not an honest "can't answer")."""
+    return expected.startswith("faq/") and expected not in honest
+
+
 def _group(expected: str, honest: frozenset[str] = frozenset()) -> str:
     """answerable / not_in_article / urgent: what kind of reply the question needs."""
     if expected.startswith("urgent/"):
         return "urgent"
-    if expected.startswith("faq/") and expected not in honest:
+    if answerable(expected, honest):
         return "answerable"
     return "not_in_article"
 

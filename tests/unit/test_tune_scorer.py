@@ -54,7 +54,7 @@ def test_the_current_settings_are_read_from_config_yml() -> None:
     assert 0.0 < now.threshold < 1.0
 
 
-def test_the_ceiling_counts_each_readers_first_choice_on_faq_questions() -> None:
+def test_the_ceiling_counts_each_readers_first_choice_on_article_topics() -> None:
     # the selector says stopping, the encoder withdrawal
     parsed = [
         Parsed("faq/stopping", SELECTOR, SIMILARITIES),  # right: the selector's
@@ -62,9 +62,12 @@ def test_the_ceiling_counts_each_readers_first_choice_on_faq_questions() -> None
         Parsed("faq/stopping", SELECTOR, SIMILARITIES),  # neither reader's first
         Parsed("greet"),  # a FAQ question not read as one: nobody's
         Parsed("greet"),  # not a FAQ question: not counted
+        Parsed("faq/stopping", SELECTOR, SIMILARITIES),  # an honest topic: not counted
     ]
     expected = ["faq/stopping", "faq/withdrawal", "faq/signs", "faq/signs", "greet"]
-    ceiling = reader_ceiling(parsed, expected, LABELS, Settings(0.5, 0.05, 2, 0.3))
+    expected.append("faq/dosage")
+    settings = Settings(0.5, 0.05, 2, 0.3)
+    ceiling = reader_ceiling(parsed, expected, LABELS, settings, {"faq/dosage"})
     assert ceiling == {
         "questions": 4,
         "selector": 0.25,
