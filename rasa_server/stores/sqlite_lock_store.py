@@ -1,12 +1,12 @@
-"""A lock store in a SQLite file, for several Rasa worker processes on one machine.
+"""A lock store in a SQLite file, for several Rasa processes on one machine.
 
 Rasa handles the messages of one conversation one at a time, in order: each
 message takes a numbered ticket and waits until its ticket is the lowest one
 left. Rasa's in-memory lock store only works inside one process, so with it
 Rasa refuses to start more than one Sanic worker (`SANIC_WORKERS`); its Redis
 lock store needs a Redis server. This one keeps the tickets in a SQLite file
-(`LOCK_DB`, next to the conversation store), so `make run` can use both cores
-of a small machine with no server to install.
+(`LOCK_DB`, next to the conversation store), so `make run`'s Rasa servers
+(`RASA_SERVERS`) can use both cores of a small machine with no server to install.
 
 Every change is one SQLite transaction, so issuing a ticket is atomic across
 processes: a ticket is a row, its number the row's AUTOINCREMENT id, which

@@ -4,7 +4,10 @@ They need the trained model (`make system` / `make test` train it first).
 """
 from __future__ import annotations
 
+import http.client
+import json
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -17,7 +20,16 @@ from typing import Any
 
 import pytest
 import yaml
-from harness import ROOT, Bot, base_env, free_port, model_path, port_open, start
+from harness import (
+    REST_TOKEN,
+    ROOT,
+    Bot,
+    base_env,
+    free_port,
+    model_path,
+    port_open,
+    start,
+)
 
 pytestmark = pytest.mark.system
 
@@ -112,6 +124,44 @@ CHANNEL_KEYS = [
     ("facebook", "page-access-token"),
     ("slack", "slack_signing_secret"),
 ]
+
+
+ACCESS = re.compile(
+    r'"POST /webhooks/rest/webhook[^"]*" (\d{3}) .* conn=(\d+) upstream=(\S+)$'
+)
+
+
+def test_one_keep_alive_connection_is_served_by_both_rasa_servers(
+    servers: dict[str, Any]
+) -> None:
+    """make run's nginx hands each request, not each connection, to a Rasa
+    server (deploy/load_balancer.py): one visitor's keep-alive connection is
+    served by both, and the conversation goes on across them."""
+    port = int(servers["env"]["RASA_PORT"])
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {REST_TOKEN}"}  # fmt: skip
+    said = []
+    try:
+        for message in ["hi", "what is klonopin", "can someone call me back", "Sam"]:
+            body = json.dumps({"sender": "s-keepalive", "message": message})
+            connection.request("POST", "/webhooks/rest/webhook", body, headers)
+            response = connection.getresponse()
+            assert response.status == 200
+            said.append(" ".join(texts(json.loads(response.read()))))
+    finally:
+        connection.close()
+    assert "automated assistant" in said[0] and "Klonopin" in said[1]
+    assert "name" in said[2] and "phone" in said[3]  # the form went on
+    log = servers["logs"] / "nginx-access.log"
+    deadline = time.monotonic() + 5
+    while True:  # nginx logs a request once its answer is sent
+        lines = [m for m in map(ACCESS.search, log.read_text().splitlines()) if m]
+        mine = [m for m in lines if m[2] == lines[-1][2]] if lines else []
+        if len(mine) >= 4 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert len(mine) >= 4, lines  # one connection (conn=) carried the four
+    assert len({m[3] for m in mine[-4:]}) == 2, mine  # both servers answered
 
 
 def test_unconfigured_channels_answer_503_and_sigterm_stops_every_server(

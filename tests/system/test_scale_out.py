@@ -11,8 +11,8 @@ PostgreSQL, Redis or nginx is missing, these tests fail.
   lock store issues tickets non-atomically; tests/integration/
   test_lock_store_redis.py checks the atomic one under contention.)
 - Through the load balancer, REST requests go to both servers in turn and the
-  conversation goes on; a socket.io session over long-polling and one over a
-  WebSocket stay on one server and get their replies."""
+  conversation goes on; a socket.io session over long-polling stays on one
+  server, two WebSockets at once go one to each, and all get their replies."""
 from __future__ import annotations
 
 import asyncio
@@ -239,7 +239,7 @@ def test_rest_through_the_load_balancer_takes_turns_and_the_conversation_goes_on
     assert "time" in text_of(bot.say(sender, "(213) 555-0199"))
     served_by = [e["upstream"] for e in access(balancer["log"], "/webhooks/rest/", 5)]
     assert len(served_by) == 5 and set(served_by) == set(balancer["servers"])
-    # round-robin: never the same server twice in a row
+    # one request at a time: both servers idle, so in turn (least_conn's tie)
     assert all(
         a != b for a, b in zip(served_by, served_by[1:], strict=False)
     ), served_by
@@ -312,22 +312,32 @@ async def websocket_conversation(port: int, turns: list[tuple[str, str]]) -> str
     return session
 
 
-async def test_socketio_through_the_load_balancer_sticks_to_one_server(
+async def test_socketio_over_polling_sticks_and_websockets_go_to_the_least_busy(
     balancer: dict[str, Any], cluster: dict[str, Any]
 ) -> None:
     turns = [("hi", "automated assistant"), (faq("withdrawal"), "withdrawal")]
     polling = await polling_conversation(balancer["port"], turns)
-    websocket = await websocket_conversation(balancer["port"], turns)
     await asyncio.sleep(0.5)  # nginx logs a request when it is over
-
     requests = access(balancer["log"], "/socket.io/")
     # Long-polling takes many requests per session; every one reached the same
-    # server, and the WebSocket was upgraded (101) through nginx.
+    # server. (499: the long-poll the polling client dropped when it left.)
     assert len(requests) >= 8 and len({r["upstream"] for r in requests}) == 1
-    # (499: the long-poll the polling client dropped when it left.)
-    assert {r["status"] for r in requests} <= {"200", "101", "499"}, requests
-    assert [r["status"] for r in requests].count("101") == 1
-    for session in (polling, websocket):
+    assert {r["status"] for r in requests} <= {"200", "499"}, requests
+
+    # Two widgets at once: each WebSocket (101 through nginx) goes to the server
+    # with the fewer open connections, so one to each.
+    websockets_ = await asyncio.gather(
+        websocket_conversation(balancer["port"], turns),
+        websocket_conversation(balancer["port"], turns),
+    )
+    await asyncio.sleep(0.5)
+    upgrades = [
+        r for r in access(balancer["log"], "/socket.io/") if r["status"] == "101"
+    ]
+    assert len(upgrades) == 2 and {r["upstream"] for r in upgrades} == set(
+        balancer["servers"]
+    ), upgrades
+    for session in (polling, *websockets_):
         said = [
             e["text"] for e in events(cluster, "web:" + session) if e["event"] == "user"
         ]

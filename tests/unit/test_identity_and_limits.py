@@ -14,7 +14,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa_server import identity
 from rasa_server.__main__ import api_arguments, prepare_environment
 from rasa_server.channels.rest import MAX_METADATA_BYTES, small_metadata
-from rasa_server.rate_limit import Buckets, RateLimiter, RateLimitError
+from rasa_server.rate_limit import Buckets, RateLimiter, RateLimitError, check_settings
 from rasa_server.settings import load
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -196,3 +196,55 @@ def test_worker_processes_share_the_buckets() -> None:
         worker.join()
     assert buckets.take("rest:a") == 0.0  # the fifth
     assert buckets.take("rest:a") > 0  # the sixth: the workers' four counted
+
+
+def _frozen_clock() -> float:
+    return 1000.0  # no refill while the processes start one after another
+
+
+def _take_many(path: str, count: int, granted: Any) -> None:
+    """In a separate server process: take ``count`` tokens, count the grants."""
+    buckets = Buckets(60, _frozen_clock, path=Path(path))
+    granted.put(sum(buckets.take("rest:a") == 0.0 for _ in range(count)))
+
+
+def test_servers_started_separately_share_the_buckets_through_the_state_file(
+    tmp_path: Path,
+) -> None:
+    import multiprocessing
+
+    # spawn, not fork: nothing is inherited, as with two servers run.sh starts;
+    # 3 x 40 tries at a 60-a-minute bucket, at the same time: 60 granted in all
+    state = tmp_path / "limits.conversations"
+    context = multiprocessing.get_context("spawn")
+    granted = context.Queue()
+    servers = [
+        context.Process(target=_take_many, args=(str(state), 40, granted))
+        for _ in range(3)
+    ]
+    for server in servers:
+        server.start()
+    for server in servers:
+        server.join(timeout=60)
+    counts = [granted.get(timeout=10) for _ in servers]
+    assert sum(counts) == 60, counts  # each on its own: 3 x 40 = 120
+    assert Buckets(60, _frozen_clock, path=state).take("rest:a") > 0  # none left
+    assert Buckets(60, _frozen_clock, path=state).take("rest:b") == 0.0
+
+
+def test_a_state_file_from_an_earlier_boot_does_not_block_a_key(tmp_path: Path) -> None:
+    clock = Clock()
+    state = tmp_path / "limits.addresses"
+    spent = Buckets(2, clock, path=state)
+    assert [spent.take("1.2.3.4") for _ in range(3)][-1] > 0
+    clock.now = 5.0  # the monotonic clock restarted below the stored time
+    assert Buckets(2, clock, path=state).take("1.2.3.4") == 0.0
+
+
+def test_a_state_place_that_cannot_be_written_is_a_clear_start_up_error(
+    tmp_path: Path,
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(RateLimitError, match="RATE_LIMIT_STATE: cannot keep"):
+        check_settings({"RATE_LIMIT_STATE": str(blocker / "limits")})

@@ -45,12 +45,21 @@ def shown_ratio(r: float | None, stock: Mapping[str, Any] | None) -> str:
     return "void" if stock_failed(stock) else "-"
 
 
+def _serving(names: Sequence[str]) -> set[str]:
+    """The processes that handle messages (tools/bench/servers.py's roles): the
+    Sanic worker processes where a server forked some, else deploy/run.sh's
+    Rasa servers (one worker each, behind nginx)."""
+    workers = {n for n in names if n.startswith("rasa-worker")}
+    return workers or {n for n in names if n.startswith("rasa-server")}
+
+
 def worker_split(ours: Sequence[Mapping[str, Any]]) -> str:
-    """How the Rasa worker processes shared each segment's CPU time."""
+    """How the Rasa server (or worker) processes shared each segment's CPU time."""
     lines = []
     for o in ours:
         cpu = o.get("cpu_s") or {}
-        workers = {k: v for k, v in cpu.items() if k.startswith("rasa-worker")}
+        serving = _serving(list(cpu))
+        workers = {k: v for k, v in cpu.items() if k in serving}
         total = sum(workers.values())
         if not total:
             continue
@@ -58,9 +67,7 @@ def worker_split(ours: Sequence[Mapping[str, Any]]) -> str:
             f"{100 * v / total:.0f} %" for v in sorted(workers.values(), reverse=True)
         )
         others = ", ".join(
-            f"{k} {v:.1f} s"
-            for k, v in sorted(cpu.items())
-            if not k.startswith("rasa-worker")
+            f"{k} {v:.1f} s" for k, v in sorted(cpu.items()) if k not in serving
         )
         lines.append(f"{o['pool']:<11} {label(o):<16} {o['visitors']:3d}: workers {shares} "
                      f"of {total:.1f} CPU s ({others})")  # fmt: skip

@@ -2,9 +2,9 @@
 
 Each assistant starts in its own session (``start_new_session``), so every
 process it starts is found by its session id: this assistant's serving stack
-is deploy/run.sh's action server, Rasa server (its main process and its Sanic
-worker processes) and page server, as ``make run`` starts them; the stock one
-is one ``rasa run`` process. Memory is the sum of their resident sets (RSS:
+is deploy/run.sh's action server, Rasa servers, load balancer (nginx, its
+master and worker process) and page server, as ``make run`` starts them; the
+stock one is one ``rasa run`` process. Memory is the sum of their resident sets (RSS:
 pages shared by forked workers count once per process, the conservative
 reading) and their proportional sets (PSS: shared pages split between the
 sharers, what the machine really spends).
@@ -80,10 +80,15 @@ def role(pid: int) -> str | None:
         return "action-server"
     if b"web.server" in line:
         return "page-server"
+    if argv[0].startswith(b"nginx"):
+        return f"load-balancer-{pid}"
     if b"rasa_server run" in line or b"rasa run" in line or b"multiprocessing" in line:
         fields = _stat(pid)
         parent = int(fields[3]) if fields else 0
-        return f"rasa-worker-{pid}" if role(parent) else "rasa"
+        if role(parent):
+            return f"rasa-worker-{pid}"  # a Sanic worker forked by a Rasa server
+        # deploy/run.sh's servers (one each behind nginx), or stock's one
+        return f"rasa-server-{pid}" if b"rasa_server run" in line else "rasa"
     return None
 
 
