@@ -26,7 +26,10 @@ connection (a proxy, a REST client) is served by whichever server is free.
   $remote_addr consistent``), since a long-polling session exists on one
   server only; elsewhere it would get "400 Bad Request".
 
-A server that is down is skipped. The servers trust the ``X-Forwarded-For`` that
+A server that refuses a connection (still loading its model, or down) is
+skipped for that request, which goes to the next one. It is never marked
+unavailable for a while (``max_fails=0``): at start-up, nginx's default would
+leave no live server for 10 s after the first refusals. The servers trust the ``X-Forwarded-For`` that
 nginx sets (``SANIC_PROXIES_COUNT=1``): they listen on 127.0.0.1 only.
 The access log records which server answered each request (``upstream=``).
 """
@@ -68,7 +71,7 @@ def render(
         raise ValueError(f"nginx workers: 'auto' or a whole number, not {workers!r}")
     listen = address(listen, need_host=False)
     backends = "\n".join(
-        f"        server {address(s, need_host=True)};" for s in servers
+        f"        server {address(s, need_host=True)} max_fails=0;" for s in servers
     )
     state = state_dir.resolve()
     temp = "\n".join(

@@ -51,7 +51,7 @@ rm -f "${RATE_LIMIT_STATE}".*
 echo "Starting the action server on port ${ACTION_PORT} (log: ${LOG_DIR}/action-server.log) ..."
 .venv/bin/python -m actions.server --port "${ACTION_PORT}" </dev/null >"${LOG_DIR}/action-server.log" 2>&1 &
 pids+=($!)
-wait_for "http://127.0.0.1:${ACTION_PORT}/health" action-server "${pids[0]}" 60
+action_pid=$!
 
 declare -a rasa_pids backends=()
 for ((n = 1; n <= RASA_SERVERS; n++)); do
@@ -64,21 +64,28 @@ for ((n = 1; n <= RASA_SERVERS; n++)); do
   rasa_pids[n]=$!
   backends+=("127.0.0.1:${port}")
 done
-for ((n = 1; n <= RASA_SERVERS; n++)); do
-  wait_for "http://${backends[n - 1]}/" "rasa-server-$n" "${rasa_pids[n]}" 180
-done
-
+# nginx and the page start at once: nginx answers as soon as the first server
+# has loaded the model (a server still loading is skipped), and says "not
+# available" before.
 echo "Starting the load balancer (nginx) on port ${RASA_PORT} (logs: ${LOG_DIR}/nginx.log, nginx-access.log) ..."
 conf=$(.venv/bin/python -m deploy.load_balancer --listen "${RASA_PORT}" "${backends[@]/#/--server=}" \
   --workers 1 --dir "${BALANCER_DIR}" --access-log "${LOG_DIR}/nginx-access.log")
 "$NGINX" -p "${BALANCER_DIR}" -c "$(realpath "$conf")" -e stderr </dev/null >"${LOG_DIR}/nginx.log" 2>&1 &
 pids+=($!)
-wait_for "http://127.0.0.1:${RASA_PORT}/" nginx "$!" 15
-
+nginx_pid=$!
 echo "Starting the website page on port ${WEB_PORT} (log: ${LOG_DIR}/web-server.log) ..."
 .venv/bin/python -m web.server --port "${WEB_PORT}" </dev/null >"${LOG_DIR}/web-server.log" 2>&1 &
 pids+=($!)
-wait_for "http://127.0.0.1:${WEB_PORT}/health" web-server "$!" 30
+web_pid=$!
+# Everything starts at once (the Rasa servers need the action server only for
+# a message); then each is waited for.
+wait_for "http://127.0.0.1:${ACTION_PORT}/health" action-server "$action_pid" 60
+for ((n = 1; n <= RASA_SERVERS; n++)); do
+  wait_for "http://${backends[n - 1]}/" "rasa-server-$n" "${rasa_pids[n]}" 180
+done
+
+wait_for "http://127.0.0.1:${RASA_PORT}/" nginx "$nginx_pid" 15
+wait_for "http://127.0.0.1:${WEB_PORT}/health" web-server "$web_pid" 30
 
 cat <<MSG
 
