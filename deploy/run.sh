@@ -36,14 +36,7 @@ if [ "${ENABLE_API:-false}" = "true" ]; then
   api_args=(--enable-api)
 fi
 
-if ! [[ "$RASA_SERVERS" =~ ^[1-9][0-9]*$ ]]; then
-  echo "RASA_SERVERS must be a whole number of servers, at least 1, not '$RASA_SERVERS'." >&2
-  exit 1
-fi
-if [ ! -x "$NGINX" ]; then
-  echo "No nginx at $NGINX: run 'make nginx' (Debian's nginx-light; make run does it), or set NGINX." >&2
-  exit 1
-fi
+check_servers_and_nginx
 model_for "make run"
 # Each run counts afresh (the counts use the machine's monotonic clock).
 rm -f "${RATE_LIMIT_STATE}".*

@@ -32,14 +32,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "Set ${missing[*]} (in .env or the environment): the Rasa servers share PostgreSQL and Redis; see .env.example." >&2
   exit 1
 fi
-if ! [[ "$RASA_SERVERS" =~ ^[1-9][0-9]*$ ]]; then
-  echo "RASA_SERVERS must be a whole number of servers, at least 1, not '$RASA_SERVERS'." >&2
-  exit 1
-fi
-if [ ! -x "$NGINX" ]; then
-  echo "No nginx at $NGINX: run 'make nginx' (Debian's nginx-light), or set NGINX." >&2
-  exit 1
-fi
+check_servers_and_nginx
 model_for "make run-cluster"
 
 echo "Starting the action server on port ${ACTION_PORT} (log: ${LOG_DIR}/action-server.log) ..."

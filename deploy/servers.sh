@@ -46,6 +46,19 @@ export LOG_LEVEL="${LOG_LEVEL:-INFO}"
 mkdir -p var "$LOG_DIR"
 (umask 077 && printf '%s\n' "$REST_API_TOKEN" >var/rest-token)
 
+# check_servers_and_nginx: RASA_SERVERS is a whole number, and NGINX (the load
+# balancer in front of the Rasa servers) is there; or exit saying what to do.
+check_servers_and_nginx() {
+  if ! [[ "$RASA_SERVERS" =~ ^[1-9][0-9]*$ ]]; then
+    echo "RASA_SERVERS must be a whole number of servers, at least 1, not '$RASA_SERVERS'." >&2
+    exit 1
+  fi
+  if [ ! -x "$NGINX" ]; then
+    echo "No nginx at $NGINX: run 'make nginx' (Debian's nginx-light; make run does it), or set NGINX." >&2
+    exit 1
+  fi
+}
+
 # model_for TARGET: the trained model for the current data, in $model, or exit
 # saying to run `make train` (or TARGET, which trains).
 model_for() {

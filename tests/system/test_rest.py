@@ -11,6 +11,7 @@ import re
 import signal
 import socket
 import sqlite3
+import subprocess
 import threading
 import time
 import urllib.error
@@ -227,3 +228,22 @@ def test_911_and_988_come_quickly_when_the_action_server_is_down_or_hung(
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=60)
+
+
+@pytest.mark.parametrize(
+    ("setting", "says"),
+    [({"RASA_SERVERS": "two"}, "RASA_SERVERS must be a whole number"),
+     ({"RASA_SERVERS": "0"}, "RASA_SERVERS must be a whole number"),
+     ({"NGINX": "/nonexistent/nginx"}, "run 'make nginx'")],
+)  # fmt: skip
+def test_run_refuses_a_bad_server_count_or_a_missing_nginx_and_says_why(
+    tmp_path: Path, setting: dict[str, str], says: str
+) -> None:
+    env = {**base_env(tmp_path), **setting}
+    result = subprocess.run(  # noqa: S603
+        ["deploy/run.sh"], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=60, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert says in result.stderr
+    assert not port_open(int(env["RASA_PORT"]))  # nothing was started
