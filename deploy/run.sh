@@ -37,6 +37,7 @@ if [ "${ENABLE_API:-false}" = "true" ]; then
 fi
 
 check_servers_and_nginx
+check_ports_free "$RASA_BACKEND_PORT" "$RASA_SERVERS" "the Rasa servers, from RASA_BACKEND_PORT"
 model_for "make run"
 # Each run counts afresh (the counts use the machine's monotonic clock).
 rm -f "${RATE_LIMIT_STATE}".*

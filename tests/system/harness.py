@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from tools.bench.servers import free_ports
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -107,6 +109,9 @@ def base_env(tmp: Path) -> dict[str, str]:
     env.update({key: "" for key in credential_keys()})
     env.update(
         RASA_PORT=str(free_port()),
+        # deploy/run.sh's two Rasa servers: RASA_PORT + 1 and + 2 could be a
+        # client connection's ports (both are in the kernel's outgoing range)
+        RASA_BACKEND_PORT=str(free_ports(2)),
         ACTION_PORT=str(free_port()),
         TRACKER_DB=str(tmp / "tracker.sqlite3"),
         LOCK_DB=str(tmp / "locks.sqlite3"),

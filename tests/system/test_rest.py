@@ -247,3 +247,21 @@ def test_run_refuses_a_bad_server_count_or_a_missing_nginx_and_says_why(
     assert result.returncode == 1
     assert says in result.stderr
     assert not port_open(int(env["RASA_PORT"]))  # nothing was started
+
+
+def test_run_says_which_server_port_is_taken(tmp_path: Path) -> None:
+    env = base_env(tmp_path)
+    taken = int(env["RASA_BACKEND_PORT"]) + 1  # the second Rasa server's
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", taken))
+        holder.listen()
+        result = subprocess.run(  # noqa: S603
+            ["deploy/run.sh"], cwd=ROOT, env=env, capture_output=True, text=True,
+            timeout=60, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+    assert result.returncode == 1
+    assert (
+        f"Port {taken} (the Rasa servers, from RASA_BACKEND_PORT) is in use"
+        in result.stderr
+    )
+    assert not port_open(int(env["RASA_PORT"]))

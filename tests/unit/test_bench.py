@@ -174,3 +174,18 @@ def test_a_ratio_against_a_stock_measurement_with_errors_is_void() -> None:
     assert not void.met and void.value is None
     assert "void: the stock assistant had 2 error(s)" in void.line()
     assert "void" in table(ours, stock).splitlines()[-1]
+
+
+def test_free_ports_are_consecutive_bindable_and_below_the_outgoing_range() -> None:
+    import socket
+
+    from tools.bench.servers import free_ports
+
+    first = free_ports(3)
+    assert first >= 20_000 and first + 2 < 32_768
+    with socket.socket() as a, socket.socket() as b, socket.socket() as c:
+        for sock, port in ((a, first), (b, first + 1), (c, first + 2)):
+            sock.bind(("127.0.0.1", port))
+        # with the three held, no two consecutive free ports among them
+        with pytest.raises(RuntimeError, match="no 2 consecutive free ports"):
+            free_ports(2, low=first, high=first + 3)

@@ -208,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     if "ours" in args.assistants:
         port = servers.free_port()
         env = {**base, "RASA_PORT": str(port), "ACTION_PORT": str(servers.free_port()),
+               "RASA_BACKEND_PORT": str(servers.free_ports(2)),
                "WEB_PORT": str(servers.free_port()), "TRACKER_DB": str(tmp / "tracker.sqlite3"),
                "LOCK_DB": str(tmp / "locks.sqlite3"), "LOG_DIR": str(RESULTS / "logs" / "bench-ours"),
                "HANDOFF_DB_URL": f"sqlite:///{tmp / 'handoffs.sqlite3'}"}  # fmt: skip

@@ -12,8 +12,10 @@ sharers, what the machine really spends).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -47,6 +49,26 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def free_ports(count: int, low: int = 20_000, high: int = 32_000) -> int:
+    """The first of ``count`` consecutive free ports on 127.0.0.1, below the
+    kernel's range for outgoing connections (32768 up), so that no client
+    connection takes one of them before the server binds it: deploy/run.sh's
+    Rasa servers (``RASA_BACKEND_PORT``)."""
+    rng = random.Random()  # noqa: S311 - not a secret
+    for _ in range(200):
+        first = rng.randrange(low, high - count)
+        try:
+            with contextlib.ExitStack() as held:
+                for port in range(first, first + count):
+                    sock = held.enter_context(socket.socket())
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                    sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return first
+    raise RuntimeError(f"no {count} consecutive free ports in {low}-{high}")
 
 
 def _stat(pid: int) -> list[str] | None:
