@@ -62,18 +62,7 @@ check_servers_and_nginx() {
 # check_ports_free FIRST COUNT WHAT: the COUNT ports from FIRST can be bound on
 # 127.0.0.1 (as the servers bind them), or exit saying which one is taken.
 check_ports_free() {
-  .venv/bin/python - "$@" <<'PY' || exit 1
-import socket, sys
-first, count, what = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-for port in range(first, first + count):
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError as error:
-            sys.exit(f"Port {port} ({what}) is in use ({error.strerror}): set "
-                     f"RASA_BACKEND_PORT to the first of {count} free ports.")
-PY
+  .venv/bin/python -m deploy.ports "$@" || exit 1
 }
 
 # model_for TARGET: the trained model for the current data, in $model, or exit

@@ -12,7 +12,6 @@ sharers, what the machine really spends).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import random
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from common.paths import ROOT
+from deploy.ports import first_taken
 
 STOCK = ROOT / "build" / "stock"
 RASA = ROOT / ".venv" / "bin" / "rasa"
@@ -59,15 +59,8 @@ def free_ports(count: int, low: int = 20_000, high: int = 32_000) -> int:
     rng = random.Random()  # noqa: S311 - not a secret
     for _ in range(200):
         first = rng.randrange(low, high - count)
-        try:
-            with contextlib.ExitStack() as held:
-                for port in range(first, first + count):
-                    sock = held.enter_context(socket.socket())
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                    sock.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return first
+        if first_taken(first, count) is None:
+            return first
     raise RuntimeError(f"no {count} consecutive free ports in {low}-{high}")
 
 
