@@ -732,6 +732,22 @@ def check_real_set(
         if not match or (match.group(1) and match.group(1) not in topics):
             problems.append(Problem(questions_file, line,
                 f"real question {qid}: label {label!r} -- use faq/<topic>, not_in_article/<why> or urgent/<emergency|crisis>"))  # fmt: skip
+        also = entry.get("also")
+        if also is not None and (
+            not isinstance(also, list)
+            or not label.startswith("faq/")
+            or any(
+                not isinstance(t, str)
+                or t == label
+                or not t.startswith("faq/")
+                or t.split("/", 1)[1] not in topics
+                for t in also
+            )
+            or not str(entry.get("also_why") or "").strip()
+        ):
+            problems.append(Problem(questions_file, line,
+                f"real question {qid}: also {also!r} -- a list of other faq/<topic> "
+                "whose answer also answers it (not its label), with also_why"))  # fmt: skip
         url = str((sources.get(qid, (0, {}))[1]).get("url") or "")
         if not url.startswith(("https://", "http://")):
             problems.append(Problem(questions_file, line,

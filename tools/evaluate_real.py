@@ -15,6 +15,13 @@ the right topic for at least 90 % of the questions the article answers, the
 honest reply for at least 90 % of those it doesn't, and another topic's answer
 for at most 3 % of all questions. "Did you mean ...?" is not counted as right,
 even when it offers the right topic (``offered`` in the report).
+
+Some answers overlap (stopping and home_detox both say "a slow taper planned
+with your prescriber"). A question's ``also`` lists the other topics whose
+answer, too, answers what was asked, judged by a reader who saw the
+questions and the answer texts but no prediction. The gates count the label
+alone; ``right_answer`` and ``other_answer_overall`` count ``also`` too, and
+are printed beside them.
 These questions are test-only (make check-data refuses a copy in training).
 """
 
@@ -91,11 +98,14 @@ def _group(expected: str, honest: frozenset[str] = frozenset()) -> str:
 
 
 def judge(question: dict[str, Any], predicted: str, honest: set[str]) -> dict[str, Any]:
-    """One question's row for ``summarise``: its outcome and the reply it needs."""
+    """One question's row for ``summarise``: its outcome and the reply it needs;
+    ``answered``: the label's answer or one of ``also`` was given."""
     return {
         "text": question["text"],
         "expected": question["label"],
         "outcome": outcome(question["label"], predicted, honest),
+        "answered": predicted == question["label"]
+        or predicted in (question.get("also") or ()),
         "group": _group(question["label"], frozenset(honest)),
     }
 
@@ -156,6 +166,26 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "honest_when_not_in_article": share(outside, {"honest", "right"}),
         "other_topic_answer_overall": share(rows, {"wrong"}),
         "right_topic_long": share([r for r in long if r in answerable], {"right"}),
+        # the label's answer or an equivalent one (``also``)
+        "right_answer": (
+            round(
+                sum(r.get("answered", False) for r in answerable) / len(answerable), 4
+            )
+            if answerable
+            else 0.0
+        ),
+        "other_answer_overall": (
+            round(
+                sum(
+                    r["outcome"] == "wrong" and not r.get("answered", False)
+                    for r in rows
+                )
+                / len(rows),
+                4,
+            )
+            if rows
+            else 0.0
+        ),
     }
 
 

@@ -49,14 +49,19 @@ RULES = {
     "real_right_topic": 0.02,
     "real_honest": 0.02,
     "real_other_topic": 0.01,
+    # the same two, counting an equivalent answer (a question's ``also``)
+    "real_right_answer": 0.02,
+    "real_other_answer": 0.01,
 }
 #: figures where lower is better: the allowed change is a rise
-LOWER_IS_BETTER = {"real_other_topic"}
+LOWER_IS_BETTER = {"real_other_topic", "real_other_answer"}
 #: the real-visitor figures, from tools/evaluate_real's summary
 REAL_FIGURES = {
     "real_right_topic": "right_topic",
     "real_honest": "honest_when_not_in_article",
     "real_other_topic": "other_topic_answer_overall",
+    "real_right_answer": "right_answer",
+    "real_other_answer": "other_answer_overall",
 }
 
 

@@ -312,6 +312,19 @@ def test_a_real_question_without_a_source_or_a_label(project: Path) -> None:
     assert any("real question r001 has no public source" in m for m in found), found
 
 
+def test_a_real_questions_also_names_only_other_known_topics(project: Path) -> None:
+    questions = project / "tests/real/questions.yml"
+    edit(
+        questions,
+        '"also": ["faq/why_abused"]',
+        '"also": ["faq/is_addictive", "faq/nope"]',
+    )
+    found = messages(project)
+    assert any(
+        "real question r002: also ['faq/is_addictive', 'faq/nope']" in m for m in found
+    ), found
+
+
 # --------------------------------------------------------------------------- clinical (issue 12)
 
 

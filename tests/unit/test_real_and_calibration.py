@@ -77,6 +77,20 @@ def test_summary_and_gates() -> None:
     assert check_gates(summarise(rows)) == []
 
 
+def test_an_equivalent_answer_counts_only_in_the_second_figures() -> None:
+    from tools.evaluate_real import judge
+
+    question = {"text": "q", "label": "faq/stopping", "also": ["faq/home_detox"]}
+    equivalent = judge(question, "faq/home_detox", set())
+    other = judge(question, "faq/signs", set())
+    assert equivalent["outcome"] == "wrong" and equivalent["answered"]
+    assert other["outcome"] == "wrong" and not other["answered"]
+    summary = summarise([equivalent, other])
+    assert summary["right_topic"] == 0.0 and summary["right_answer"] == 0.5
+    assert summary["other_topic_answer_overall"] == 1.0
+    assert summary["other_answer_overall"] == 0.5
+
+
 def test_selector_choice_reads_the_set_aside_topic() -> None:
     parse = fallback_parse([("faq/stopping", 0.3)])
     assert selector_choice(parse) == ("faq/stopping", 0.3)

@@ -96,6 +96,16 @@ def test_the_gate_compares_the_real_visitor_figures(
     assert gate.main(args) == (0 if passes else 1)
 
 
+def test_the_figures_with_equivalent_answers_are_compared_too(tmp_path: Path) -> None:
+    accepted = {**ACCEPTED_REAL, "real_right_answer": 0.95, "real_other_answer": 0.01}
+    real = {**REAL, "right_answer": 0.95, "other_answer_overall": 0.01}
+    assert gate.main(files(tmp_path, BASE, accepted, real)) == 0
+    worse = {**real, "other_answer_overall": 0.025}
+    assert gate.main(files(tmp_path, BASE, accepted, worse)) == 1
+    fewer = {**real, "right_answer": 0.92}
+    assert gate.main(files(tmp_path, BASE, accepted, fewer)) == 1
+
+
 def test_a_figure_the_accepted_record_lacks_is_shown_not_compared(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

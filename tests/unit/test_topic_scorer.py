@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rasa_server.nlu.topic_scorer import blend, selector_is_sure, topic_distribution
+from rasa_server.nlu.topic_scorer import (
+    blend,
+    classifier_distribution,
+    fit_softmax,
+    selector_is_sure,
+    topic_distribution,
+)
 
 
 def test_a_topic_scores_by_its_nearest_phrasings() -> None:
@@ -43,3 +49,36 @@ def test_the_selector_stands_alone_only_when_sure_enough() -> None:
     assert not selector_is_sure(ranking, 0.81)
     assert not selector_is_sure(ranking, None), "None: the encoder is always asked"
     assert not selector_is_sure({}, 0.5)
+
+
+def _unit(rows: list[list[float]]) -> np.ndarray:
+    x = np.array(rows, dtype=np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_the_classifier_reader_learns_which_direction_is_which_topic() -> None:
+    # two topics, each a cluster of phrasings around its own direction
+    vectors = _unit([[1, 0.1, 0], [1, -0.1, 0.1], [0.1, 1, 0], [-0.1, 1, 0.1]])
+    labels = ["faq/a", "faq/a", "faq/b", "faq/b"]
+    topics, weights, bias = fit_softmax(vectors, labels, 20.0, 1.0, 200)
+    assert topics == ["faq/a", "faq/b"] and weights.shape == (3, 2)
+    near_a = classifier_distribution(
+        _unit([[0.9, 0.2, 0.1]])[0], topics, weights, bias, 20.0
+    )
+    near_b = classifier_distribution(
+        _unit([[0.2, 0.9, 0.0]])[0], topics, weights, bias, 20.0
+    )
+    assert near_a["faq/a"] > 0.9 and near_b["faq/b"] > 0.9
+    assert sum(near_a.values()) == pytest.approx(1.0)
+    halfway = classifier_distribution(
+        _unit([[1, 1, 0]])[0], topics, weights, bias, 20.0
+    )
+    assert max(halfway.values()) < near_a["faq/a"], "between topics it is less sure"
+
+
+def test_the_classifier_reader_is_the_same_for_the_same_phrasings() -> None:
+    vectors = _unit([[1, 0, 0], [0, 1, 0], [0, 0, 1]])
+    labels = ["faq/a", "faq/b", "faq/c"]
+    first = fit_softmax(vectors, labels, 20.0, 1.0, 50)
+    again = fit_softmax(vectors, labels, 20.0, 1.0, 50)
+    assert np.array_equal(first[1], again[1]) and np.array_equal(first[2], again[2])
