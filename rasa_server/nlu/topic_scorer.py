@@ -288,6 +288,12 @@ class TopicScorer(GraphComponent, IntentClassifier):
                     np.load(directory / "weights.npy"),
                     np.load(directory / "bias.npy"),
                 )
+        reader = {**cls.get_default_config(), **config}["reader"]
+        if reader == "classifier" and head is None and stored["labels"]:
+            raise ValueError(
+                "TopicScorer: this model was trained without the classifier "
+                "reader's weights (an older model) -- retrain it (make train)"
+            )
         return cls(
             config,
             model_storage,
@@ -324,12 +330,7 @@ class TopicScorer(GraphComponent, IntentClassifier):
 
     def encoder_distribution(self, vector: np.ndarray) -> dict[str, float]:
         """The encoder's distribution over topics for one message's vector."""
-        if self.config["reader"] == "classifier":
-            if self._head is None:
-                raise ValueError(
-                    "TopicScorer reader is classifier but the model has no "
-                    "classifier weights -- retrain (make train)"
-                )
+        if self.config["reader"] == "classifier" and self._head is not None:
             topics, weights, bias = self._head
             return classifier_distribution(
                 vector, topics, weights, bias, float(self.config["scale"])
