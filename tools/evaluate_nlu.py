@@ -109,7 +109,7 @@ def main() -> int:
     precision, recall, f1, support = precision_recall_fscore_support(
         expected, predicted, labels=labels, zero_division=0
     )
-    macro_f1 = macro_f1_of(expected, predicted)
+    macro_f1 = float(sum(f1) / len(f1))  # as macro_f1_of, from the F1s above
     accuracy = sum(e == p for e, p in zip(expected, predicted, strict=False)) / len(
         expected
     )

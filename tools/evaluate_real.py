@@ -144,12 +144,13 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     ]
     urgent = [r for r in rows if r["expected"].startswith("urgent/")]
 
-    def share(items: list[dict[str, Any]], kinds: set[str]) -> float:
+    def portion(items: list[dict[str, Any]], test: Any) -> float:
         return (
-            round(sum(r["outcome"] in kinds for r in items) / len(items), 4)
-            if items
-            else 0.0
+            round(sum(bool(test(r)) for r in items) / len(items), 4) if items else 0.0
         )
+
+    def share(items: list[dict[str, Any]], kinds: set[str]) -> float:
+        return portion(items, lambda r: r["outcome"] in kinds)
 
     long = [r for r in rows if len(r["text"].split()) > 20]
     return {
@@ -159,32 +160,17 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "urgent": len(urgent),
         "longer_than_20_words": len(long),
         "right_topic": share(answerable, {"right"}),
-        "right_or_offered": round(
-            sum(r["outcome"] == "right" or r.get("offered", False) for r in answerable)
-            / len(answerable), 4) if answerable else 0.0,  # fmt: skip
+        "right_or_offered": portion(
+            answerable, lambda r: r["outcome"] == "right" or r.get("offered", False)
+        ),
         "urgent_recall": share(urgent, {"right"}),
         "honest_when_not_in_article": share(outside, {"honest", "right"}),
         "other_topic_answer_overall": share(rows, {"wrong"}),
         "right_topic_long": share([r for r in long if r in answerable], {"right"}),
         # the label's answer or an equivalent one (``also``)
-        "right_answer": (
-            round(
-                sum(r.get("answered", False) for r in answerable) / len(answerable), 4
-            )
-            if answerable
-            else 0.0
-        ),
-        "other_answer_overall": (
-            round(
-                sum(
-                    r["outcome"] == "wrong" and not r.get("answered", False)
-                    for r in rows
-                )
-                / len(rows),
-                4,
-            )
-            if rows
-            else 0.0
+        "right_answer": portion(answerable, lambda r: r.get("answered", False)),
+        "other_answer_overall": portion(
+            rows, lambda r: r["outcome"] == "wrong" and not r.get("answered", False)
         ),
     }
 
